@@ -1,0 +1,3 @@
+module github.com/doggogan/doggogan
+
+go 1.24.0
