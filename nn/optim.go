@@ -69,7 +69,9 @@ func adamKernel[T kernels.Float](p, g, m, v []T, b1, b2, eps, lr, bc1, bc2 float
 }
 
 // LinearDecay is the CycleGAN learning-rate schedule: a constant rate for
-// Constant steps, then a linear decay that reaches zero after Decay more.
+// Constant steps, then a linear decay over Decay steps, the last of which
+// uses 1/(Decay+1) of the base rate, as the reference's lambda rule does
+// per epoch.
 type LinearDecay struct {
 	Constant, Decay int
 }
