@@ -1,0 +1,119 @@
+package cyclegan
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/doggogan/doggogan/nn"
+	"github.com/doggogan/doggogan/tensor"
+)
+
+// Direction names a translation: "a2b" uses G_A, "b2a" uses G_B.
+type Direction string
+
+const (
+	// A2B translates domain A to domain B with G_A.
+	A2B Direction = "a2b"
+	// B2A translates domain B to domain A with G_B.
+	B2A Direction = "b2a"
+)
+
+// ParseDirection checks a direction name.
+func ParseDirection(s string) (Direction, error) {
+	switch Direction(strings.ToLower(s)) {
+	case A2B:
+		return A2B, nil
+	case B2A:
+		return B2A, nil
+	}
+	return "", fmt.Errorf("unknown direction %q (want a2b or b2a)", s)
+}
+
+func (d Direction) net() string {
+	if d == B2A {
+		return "G_B"
+	}
+	return "G_A"
+}
+
+var blockKey = regexp.MustCompile(`^model\.(\d+)\.conv_block\.1\.weight$`)
+
+// GeneratorFromState builds a generator whose architecture (ngf, number of
+// residual blocks) is read off the shapes of a reference ResnetGenerator
+// state_dict, and loads it. Unknown or missing names and wrong shapes are
+// reported by name.
+func GeneratorFromState(st map[string]*tensor.Tensor) (*Generator, error) {
+	first, ok := st["model.1.weight"]
+	if !ok {
+		return nil, fmt.Errorf("not a ResnetGenerator state: no tensor %q", "model.1.weight")
+	}
+	if s := first.Shape(); len(s) != 4 || s[1] != 3 || s[2] != 7 || s[3] != 7 || s[0] < 1 || s[0] > maxWidth {
+		return nil, fmt.Errorf("not a 3-channel ResnetGenerator: %q has shape %v, want [ngf 3 7 7]", "model.1.weight", s)
+	}
+	ngf := first.Dim(0)
+	blocks := 0
+	for name := range st {
+		if blockKey.MatchString(name) {
+			blocks++
+		}
+	}
+	if blocks > maxBlocks {
+		return nil, fmt.Errorf("%d residual blocks is over the limit of %d", blocks, maxBlocks)
+	}
+	g := NewGenerator(ngf, blocks)
+	if err := nn.LoadState(g, st); err != nil {
+		return nil, fmt.Errorf("ResnetGenerator with ngf %d and %d blocks: %v", ngf, blocks, err)
+	}
+	return g, nil
+}
+
+// LoadGenerator loads the generator for a direction from a run directory
+// (its newest checkpoint that reads back whole) or from a safetensors file
+// holding a generator state. It also returns the run's config when there is
+// one (nil otherwise).
+func LoadGenerator(path string, dir Direction) (*Generator, *Config, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", path, plainErr(err))
+	}
+	if !st.IsDir() {
+		s, _, err := ReadState(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		g, err := GeneratorFromState(s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", path, err)
+		}
+		return g, nil, nil
+	}
+	cfg, err := ReadConfig(configPath(path))
+	if err != nil {
+		return nil, nil, err
+	}
+	dirs, _, err := checkpointDirs(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(dirs) == 0 {
+		return nil, nil, fmt.Errorf("%s: no checkpoint in this run yet", path)
+	}
+	var firstErr error
+	for _, d := range dirs {
+		s, _, err := ReadState(filepath.Join(d, netFile(dir.net())))
+		if err == nil {
+			var g *Generator
+			if g, err = GeneratorFromState(s); err == nil {
+				return g, &cfg, nil
+			}
+			err = fmt.Errorf("%s: %v", filepath.Join(d, netFile(dir.net())), err)
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, nil, firstErr
+}
