@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/doggogan/doggogan/cyclegan"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// reporter shows training progress: a progress bar with steps/s, ETA and
+// the current losses on a terminal, plain log lines otherwise.
+type reporter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	total int
+	last  time.Time
+	every time.Duration
+	start time.Time
+	first int
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newReporter(w io.Writer, done, total int) *reporter {
+	r := &reporter{w: w, total: total, every: 10 * time.Second, start: time.Now(), first: done}
+	if isTerminal(w) {
+		r.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("steps"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+		)
+		r.bar.Set(done)
+	}
+	return r
+}
+
+func lossSummary(ls cyclegan.Losses) string {
+	return fmt.Sprintf("cyc %.3f/%.3f  G %.3f/%.3f  D %.3f/%.3f", ls.CycleA, ls.CycleB, ls.GA, ls.GB, ls.DA, ls.DB)
+}
+
+func (r *reporter) step(ls cyclegan.Losses) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Describe(lossSummary(ls))
+		r.bar.Set(ls.Step)
+		return
+	}
+	now := time.Now()
+	if now.Sub(r.last) < r.every && ls.Step != r.total && ls.Step != r.first+1 {
+		return
+	}
+	r.last = now
+	rate := float64(ls.Step-r.first) / now.Sub(r.start).Seconds()
+	eta := "?"
+	if rate > 0 {
+		eta = (time.Duration(float64(r.total-ls.Step)/rate) * time.Second).Round(time.Second).String()
+	}
+	fmt.Fprintf(r.w, "step %d/%d  %.2f steps/s  eta %s  %s\n", ls.Step, r.total, rate, eta, lossSummary(ls))
+}
+
+// logf prints a line, above the bar on a terminal.
+func (r *reporter) logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Clear()
+	}
+	fmt.Fprintf(r.w, format+"\n", args...)
+}
+
+func (r *reporter) finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Finish()
+		fmt.Fprintln(r.w)
+	}
+}
