@@ -206,13 +206,12 @@ func (l *loader) index(zr *zip.Reader) error {
 	if _, ok := l.records["constants.pkl"]; ok {
 		return l.errorf("this is a TorchScript archive (torch.jit.save); save model.state_dict() with torch.save instead")
 	}
-	if f, ok := l.records["byteorder"]; ok {
+	if _, ok := l.records["byteorder"]; ok { // written by PyTorch 2.1 and later
 		b, err := l.readRecord("byteorder", 16)
 		if err != nil {
 			return err
 		}
 		if s := string(b); s != "little" {
-			_ = f
 			return l.errorf("storages are %q-endian; only little-endian files are supported", s)
 		}
 	}
