@@ -376,6 +376,9 @@ func TestHostileArchives(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		deepMarks.op('(')
 	}
+	var collide pk // {"a.b": t, "a": OrderedDict(b=t)}
+	collide.op(0x80, 2, '}', '(').str("a.b").tensor(good).str("a")
+	collide.global("collections", "OrderedDict").op(')', 'R', '(').str("b").tensor(good).op('u', 'u', '.')
 	var listObj pk
 	listObj.op(0x80, 2, ']', '.')
 
@@ -407,6 +410,7 @@ func TestHostileArchives(t *testing.T) {
 		{"cycle", archive(t, rec(cyclic.Bytes()), zip.Store), "contains itself"},
 		{"deep marks", archive(t, rec(deepMarks.Bytes()), zip.Store), "nests deeper than 256"},
 		{"not a dict", archive(t, rec(listObj.Bytes()), zip.Store), "holds a list"},
+		{"colliding names", archive(t, rec(collide.Bytes()), zip.Store), `tensor name "a.b" occurs twice`},
 		{"no tensors", archive(t, rec([]byte{0x80, 2, '}', '.'}), zip.Store), "no tensors found"},
 	}
 	for _, tc := range cases {

@@ -239,7 +239,7 @@ func (l *loader) collect(obj any) ([]namedRef, error) {
 		return nil, l.errorf("the file holds a %s, not a state_dict (a dict of tensors)", pyType(obj))
 	}
 	var out []namedRef
-	index := map[string]int{}
+	seen := map[string]bool{}
 	visiting := map[any]bool{}
 	var walk func(v any, prefix string, depth int) error
 	walk = func(v any, prefix string, depth int) error {
@@ -263,14 +263,14 @@ func (l *loader) collect(obj any) ([]namedRef, error) {
 			}
 			switch val := val.(type) {
 			case *tensorRef:
+				// A repeated key (only a crafted pickle has one) or a
+				// flattened name that collides ("a.b" next to
+				// {"a": {"b": ...}}) is ambiguous: refuse it.
 				name := prefix + key
-				if i, dup := index[name]; dup {
-					// Python dicts keep the first position and the
-					// last value; so do we.
-					out[i].ref = val
-					return nil
+				if seen[name] {
+					return l.errorf("tensor name %q occurs twice", name)
 				}
-				index[name] = len(out)
+				seen[name] = true
 				out = append(out, namedRef{name, val})
 			case *types.Dict, *types.OrderedDict:
 				return walk(val, prefix+key+".", depth+1)
