@@ -410,3 +410,20 @@ func TestDecodeRecoversFromPanics(t *testing.T) {
 		t.Errorf("decoder panic classified as %v", de.Kind)
 	}
 }
+
+func TestDecodeHostileTIFFOffset(t *testing.T) {
+	// A TIFF header whose first IFD is 4 GB into a 64-byte file: the decoder
+	// must fail without sizing a buffer by that offset.
+	b := append([]byte("II*\x00"), 0x01, 0x00, 0x00, 0xff)
+	b = append(b, make([]byte, 56)...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := Decode(bytes.NewReader(b), DecodeOptions{Name: "evil.tif"})
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.HasPrefix(err.Error(), "evil.tif: ") {
+		t.Fatalf("error %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("allocated %d bytes", alloc)
+	}
+}

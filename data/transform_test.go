@@ -140,3 +140,41 @@ func TestTransformValidate(t *testing.T) {
 		t.Errorf("load 0 (= crop) refused: %v", err)
 	}
 }
+
+func TestTransformAffinePathMatchesScaler(t *testing.T) {
+	// A smooth, very elongated image goes through the affine path; it must
+	// agree with the separable scaler.
+	src := image.NewRGBA(image.Rect(0, 0, 300, 12))
+	for y := 0; y < 12; y++ {
+		for x := 0; x < 300; x++ {
+			src.SetRGBA(x, y, color.RGBA{uint8(x * 255 / 299), uint8(y * 20), uint8((x + y) % 256), 255})
+		}
+	}
+	for _, c := range []struct{ load, crop int }{{24, 16}, {6, 6}} {
+		tr := Transform{LoadSize: c.load, CropSize: c.crop}
+		rw, rh := resizedSize(300, 12, c.load)
+		if !tr.useTransform(300, 12, rw, rh) {
+			t.Fatalf("%+v: a 25:1 image should take the affine path", c)
+		}
+		cx, cy := (rw-c.crop)/3, (rh-c.crop)/2
+		a := image.NewRGBA(image.Rect(0, 0, c.crop, c.crop))
+		s := image.NewRGBA(image.Rect(0, 0, c.crop, c.crop))
+		tr.resample(a, src, cx, cy, rw, rh, true)
+		tr.resample(s, src, cx, cy, rw, rh, false)
+		var diff, n float64
+		for i := range a.Pix {
+			d := float64(a.Pix[i]) - float64(s.Pix[i])
+			diff += max(d, -d)
+			n++
+		}
+		t.Logf("%+v: mean difference %.3f levels", c, diff/n)
+		if diff/n > 3 {
+			t.Errorf("%+v: affine and separable paths differ by %.2f levels on average", c, diff/n)
+		}
+	}
+	// Ordinary photos keep the separable scaler.
+	tr := Transform{LoadSize: 286, CropSize: 256}
+	if tr.useTransform(500, 489, 292, 286) || tr.useTransform(4000, 3000, 381, 286) {
+		t.Error("photo-shaped images should take the separable path")
+	}
+}
