@@ -16,6 +16,15 @@ type canvas struct {
 	n   int     // samples per side
 	inv float64 // 1/n
 	pix []uint8 // n×n×3
+	buf [3][]float64
+}
+
+// scratch returns reusable scratch space k with room for n values.
+func (c *canvas) scratch(k, n int) []float64 {
+	if cap(c.buf[k]) < n {
+		c.buf[k] = make([]float64, n)
+	}
+	return c.buf[k][:n]
 }
 
 var canvasPool sync.Pool
@@ -39,9 +48,9 @@ func getCanvas(size int) *canvas {
 // supersampling returns the samples per pixel side used at a render size.
 func supersampling(size int) int {
 	switch {
-	case size <= 24:
+	case size <= 16:
 		return 4
-	case size <= 96:
+	case size <= 48:
 		return 3
 	default:
 		return 2
@@ -213,4 +222,44 @@ func nearSegment(px, py, ax, ay, bx, by, r float64) bool {
 	}
 	qx, qy := px-(ax+mul(t, dx)), py-(ay+mul(t, dy))
 	return mul(qx, qx)+mul(qy, qy) <= mul(r, r)
+}
+
+// noiseField is value noise like noise() with its lattice values computed
+// once, for the big areas that sample it at every canvas sample. at(x, y)
+// equals noise(x, y, freq, seed) for x, y in [0, 1].
+type noiseField struct {
+	freq float64
+	seed uint32
+	w    int // lattice points per row
+	v    []float64
+}
+
+func newNoiseField(freq int, seed uint32, buf []float64) noiseField {
+	w := freq + 2
+	if cap(buf) < w*w {
+		buf = make([]float64, w*w)
+	}
+	buf = buf[:w*w]
+	for j := 0; j < w; j++ {
+		for i := 0; i < w; i++ {
+			buf[j*w+i] = float64(hash32(uint32(i), uint32(j), seed)>>8) * 0x1p-24
+		}
+	}
+	return noiseField{freq: float64(freq), seed: seed, w: w, v: buf}
+}
+
+func (f *noiseField) at(x, y float64) float64 {
+	fx, fy := mul(x, f.freq), mul(y, f.freq)
+	ix, iy := int(fx), int(fy)
+	if ix < 0 || iy < 0 || ix+1 >= f.w || iy+1 >= f.w {
+		return noise(x, y, f.freq, f.seed) // outside the table: x or y outside [0, 1]
+	}
+	tx, ty := fx-float64(ix), fy-float64(iy)
+	tx = mul(mul(tx, tx), 3-2*tx)
+	ty = mul(mul(ty, ty), 3-2*ty)
+	r0 := f.v[iy*f.w+ix : iy*f.w+ix+2]
+	r1 := f.v[(iy+1)*f.w+ix : (iy+1)*f.w+ix+2]
+	a := r0[0] + mul(r0[1]-r0[0], tx)
+	b := r1[0] + mul(r1[1]-r1[0], tx)
+	return a + mul(b-a, ty)
 }

@@ -80,24 +80,29 @@ type codec struct {
 	match  func(b []byte) bool
 	config func(io.Reader) (image.Config, error)
 	decode func(io.Reader) (image.Image, error)
+	// randomAccess formats are read whole into memory first and decoded
+	// from a bytes.Reader: TIFF's decoder, given a plain io.Reader, sizes
+	// its buffer by offsets read from the header (so a 400-byte file could
+	// make it allocate gigabytes); given an io.ReaderAt it reads in place.
+	randomAccess bool
 }
 
 var codecs = []codec{
 	{"jpeg", "JPEG", func(b []byte) bool { return len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF },
-		jpeg.DecodeConfig, jpeg.Decode},
+		jpeg.DecodeConfig, jpeg.Decode, false},
 	{"png", "PNG", func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) },
-		png.DecodeConfig, png.Decode},
+		png.DecodeConfig, png.Decode, false},
 	{"gif", "GIF", func(b []byte) bool {
 		return bytes.HasPrefix(b, []byte("GIF87a")) || bytes.HasPrefix(b, []byte("GIF89a"))
-	}, gif.DecodeConfig, gif.Decode},
+	}, gif.DecodeConfig, gif.Decode, false},
 	{"bmp", "BMP", func(b []byte) bool { return bytes.HasPrefix(b, []byte("BM")) },
-		bmp.DecodeConfig, bmp.Decode},
+		bmp.DecodeConfig, bmp.Decode, false},
 	{"webp", "WebP", func(b []byte) bool {
 		return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP"
-	}, webp.DecodeConfig, webp.Decode},
+	}, webp.DecodeConfig, webp.Decode, false},
 	{"tiff", "TIFF", func(b []byte) bool {
 		return bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*"))
-	}, tiff.DecodeConfig, tiff.Decode},
+	}, tiff.DecodeConfig, tiff.Decode, true},
 }
 
 // sniff returns the codec whose magic bytes start b, or nil.
@@ -187,11 +192,23 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 	}
 	format = c.name
 
-	rec := &recorder{r: br}
+	var src io.Reader = br
+	if c.randomAccess {
+		all, err := io.ReadAll(br)
+		if err != nil {
+			return nil, format, &DecodeError{Format: format, Kind: ErrRead, Reason: "cannot read: " + plainOSError(err), Err: err}
+		}
+		src = bytes.NewReader(all)
+	}
+	rec := &recorder{r: src}
+	var cfgSrc io.Reader = rec
+	if c.randomAccess {
+		cfgSrc = src // keep io.ReaderAt visible to the decoder
+	}
 	var cfg image.Config
 	if err := safely(func() error {
 		var err error
-		cfg, err = c.config(rec)
+		cfg, err = c.config(cfgSrc)
 		return err
 	}); err != nil {
 		return nil, format, classify(c, err)
@@ -209,7 +226,13 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 		orientation = jpegOrientation(rec.buf)
 	}
 
-	full := io.MultiReader(bytes.NewReader(rec.buf), br)
+	var full io.Reader
+	if ra, ok := src.(*bytes.Reader); ok {
+		ra.Seek(0, io.SeekStart)
+		full = ra
+	} else {
+		full = io.MultiReader(bytes.NewReader(rec.buf), br)
+	}
 	if err := safely(func() error {
 		var err error
 		img, err = c.decode(full)

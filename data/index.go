@@ -49,6 +49,13 @@ func IndexDir(dir string) ([]string, error) {
 	if err := ix.walk(dir, true); err != nil {
 		return nil, err
 	}
+	// Folders reached through links come last, so that files are listed
+	// under their real folder when both paths lead to them.
+	for len(ix.links) > 0 {
+		l := ix.links[0]
+		ix.links = ix.links[1:]
+		ix.walk(l, false)
+	}
 	if len(ix.files) == 0 {
 		return nil, fmt.Errorf("%s: no image files found (looked for %s)", dir, strings.Join(ImageExts, " "))
 	}
@@ -59,6 +66,7 @@ func IndexDir(dir string) ([]string, error) {
 type indexer struct {
 	visited map[string]bool // real paths of the folders listed so far
 	files   []string
+	links   []string // linked folders still to list
 }
 
 func (ix *indexer) walk(dir string, top bool) error {
@@ -84,7 +92,7 @@ func (ix *indexer) walk(dir string, top bool) error {
 		}
 		return nil
 	}
-	var subdirs []string
+	var subdirs, links []string
 	for {
 		ents, err := f.ReadDir(1024)
 		for _, e := range ents {
@@ -94,7 +102,8 @@ func (ix *indexer) walk(dir string, top bool) error {
 			}
 			p := filepath.Join(dir, name)
 			mode := e.Type()
-			if mode&fs.ModeSymlink != 0 {
+			link := mode&fs.ModeSymlink != 0
+			if link {
 				st, err := os.Stat(p)
 				if err != nil {
 					continue // broken link
@@ -102,6 +111,8 @@ func (ix *indexer) walk(dir string, top bool) error {
 				mode = st.Mode().Type()
 			}
 			switch {
+			case mode.IsDir() && link:
+				links = append(links, p)
 			case mode.IsDir():
 				subdirs = append(subdirs, p)
 			case mode.IsRegular() && HasImageExt(name):
@@ -120,6 +131,9 @@ func (ix *indexer) walk(dir string, top bool) error {
 		}
 	}
 	f.Close()
+	sort.Strings(subdirs)
+	sort.Strings(links)
+	ix.links = append(ix.links, links...)
 	for _, s := range subdirs {
 		if err := ix.walk(s, false); err != nil {
 			return err

@@ -221,7 +221,7 @@ func (l *Loader) load(j *job) error {
 		l.badMu.Unlock()
 		return err
 	}
-	var crop, flip = l.opt.Transform.Crop(img, newRand(l.opt.Seed, streamAugment, uint64(j.pos)))
+	crop, flip := l.opt.Transform.Crop(img, newRand(l.opt.Seed, streamAugment, uint64(j.pos)))
 	toCHW(crop, j.out, flip)
 	return nil
 }

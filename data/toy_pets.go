@@ -78,47 +78,51 @@ func (petsToy) Render(l Latent, domain, size int, dst []float32) {
 	t := 0.5 * (l[pPos+3] - 0.5)
 	cos, sin := (1-mul(t, t))/(1+mul(t, t)), 2*t/(1+mul(t, t))
 
+	ey := -0.15
+	if dog {
+		ey = -0.2
+	}
 	face := func(x, y float64) (rgb, bool) {
+		ax, side := x, 1.0 // |x| and its sign: features are mirrored
+		if x < 0 {
+			ax, side = -x, -1
+		}
 		if !dog {
 			// Whiskers, on top of everything.
-			for k := 0; k < 3; k++ {
-				fk := float64(k)
-				if nearSegment(x, y, 0.3, 0.26+0.06*fk, 1.45, 0.1+0.16*fk, 0.018) ||
-					nearSegment(x, y, -0.3, 0.26+0.06*fk, -1.45, 0.1+0.16*fk, 0.018) {
-					return whisker, true
+			if y > 0.07 && y < 0.47 && ax > 0.28 && ax < 1.47 {
+				for k := 0; k < 3; k++ {
+					fk := float64(k)
+					if nearSegment(ax, y, 0.3, 0.26+0.06*fk, 1.45, 0.1+0.16*fk, 0.018) {
+						return whisker, true
+					}
 				}
 			}
 			// Nose and mouth.
-			if inTriangle(x, y, -0.11, 0.16, 0.11, 0.16, 0, 0.29) {
-				return rgb{235, 130, 150}, true
+			if y > 0.15 && y < 0.44 && ax < 0.16 {
+				if inTriangle(ax, y, 0, 0.16, 0.11, 0.16, 0, 0.29) {
+					return rgb{235, 130, 150}, true
+				}
+				if nearSegment(ax, y, 0, 0.29, 0.13, 0.41, 0.025) {
+					return rgb{70, 45, 45}, true
+				}
 			}
-			if nearSegment(x, y, 0, 0.29, -0.13, 0.41, 0.025) || nearSegment(x, y, 0, 0.29, 0.13, 0.41, 0.025) {
-				return rgb{70, 45, 45}, true
-			}
-		} else {
-			if inEllipse(x, y, 0, 0.26, 0.2, 0.13) {
+		} else if y > 0.12 && y < 0.84 && ax < 0.51 {
+			if inEllipse(ax, y, 0, 0.26, 0.2, 0.13) {
 				return black, true
 			}
-			if l[pTongue] < 0.5 && inEllipse(x, y, 0, 0.7, 0.12, 0.14) && y > 0.58 {
+			if l[pTongue] < 0.5 && y > 0.58 && inEllipse(ax, y, 0, 0.7, 0.12, 0.14) {
 				return rgb{230, 100, 120}, true
 			}
-			if nearSegment(x, y, 0, 0.33, 0, 0.56, 0.025) ||
-				nearSegment(x, y, 0, 0.56, -0.17, 0.62, 0.025) || nearSegment(x, y, 0, 0.56, 0.17, 0.62, 0.025) {
+			if ax < 0.2 && (nearSegment(ax, y, 0, 0.33, 0, 0.56, 0.025) || nearSegment(ax, y, 0, 0.56, 0.17, 0.62, 0.025)) {
 				return rgb{60, 40, 40}, true
 			}
-			if inEllipse(x, y, 0, 0.42, 0.5, 0.36) {
+			if inEllipse(ax, y, 0, 0.42, 0.5, 0.36) {
 				return muzzle, true
 			}
 		}
-		// Eyes.
-		for _, ex := range [2]float64{-es, es} {
-			ey := -0.15
-			if dog {
-				ey = -0.2
-			}
-			if !inEllipse(x, y, ex, ey, er, er) {
-				continue
-			}
+		// Eyes (the one on this side).
+		if y > ey-er && y < ey+er && ax > es-er && ax < es+er && inEllipse(x, y, side*es, ey, er, er) {
+			ex := side * es
 			if inEllipse(x, y, ex+0.3*er, ey-0.3*er, 0.25*er, 0.25*er) {
 				return rgb{250, 250, 250}, true // highlight
 			}
@@ -131,13 +135,9 @@ func (petsToy) Render(l Latent, domain, size int, dst []float32) {
 			}
 			return iris, true
 		}
-		if dog {
-			// Floppy ears hang over the sides of the head.
-			for _, s := range [2]float64{-1, 1} {
-				if inEllipse(x, y, s*0.9, 0.08+0.12*ev, 0.3, 0.6+0.2*ev) {
-					return earCol, true
-				}
-			}
+		// Floppy ears hang over the sides of the head.
+		if dog && ax > 0.6 && inEllipse(ax, y, 0.9, 0.08+0.12*ev, 0.3, 0.6+0.2*ev) {
+			return earCol, true
 		}
 		var in bool
 		if dog {
@@ -151,23 +151,26 @@ func (petsToy) Render(l Latent, domain, size int, dst []float32) {
 			}
 			return fur, true
 		}
-		if !dog {
+		if !dog && y < -0.3 {
 			// Pointed ears behind the head, with a pink inside.
 			tip := -1.3 - 0.25*ev
-			for _, s := range [2]float64{-1, 1} {
-				if inTriangle(x, y, s*0.95, -0.3, s*0.22, -0.8, s*0.72, tip) {
-					if inTriangle(x, y, s*0.8, -0.42, s*0.38, -0.72, s*0.7, tip+0.25) {
-						return rgb{240, 170, 185}, true
-					}
-					return fur, true
+			if inTriangle(ax, y, 0.95, -0.3, 0.22, -0.8, 0.72, tip) {
+				if inTriangle(ax, y, 0.8, -0.42, 0.38, -0.72, 0.7, tip+0.25) {
+					return rgb{240, 170, 185}, true
 				}
+				return fur, true
 			}
 		}
 		return rgb{}, false
 	}
 
+	// Background: a vertical gradient, one colour per sample row.
+	rows := make([]rgb, c.n)
+	for j := range rows {
+		rows[j] = lerp8(bg, scale8(bg, 0.85), (float64(j)+0.5)*c.inv)
+	}
 	c.paint(0, 0, 1, 1, func(i, j int, x, y float64) (rgb, bool) {
-		return lerp8(bg, scale8(bg, 0.85), y), true
+		return rows[j], true
 	})
 	reach := petReach * r
 	c.paint(cx-reach, cy-reach, cx+reach, cy+reach, func(i, j int, x, y float64) (rgb, bool) {

@@ -123,23 +123,37 @@ func (t seasonsToy) Render(l Latent, domain, size int, dst []float32) {
 		near[i] = t.nearRidge(l, x)
 	}
 	horizon := 0.42 + 0.14*l[sHorizon]
+	sky := make([]rgb, c.n)
+	for j := range sky {
+		sky[j] = lerp8(p.skyTop, p.skyHorizon, (float64(j)+0.5)*c.inv/horizon)
+	}
 
 	// Sky and hills, one pass over the canvas.
-	c.paint(0, 0, 1, 1, func(i, j int, x, y float64) (rgb, bool) {
-		switch {
-		case y >= near[i]:
-			n := noise(x, y, 14, seed)
-			if !winter {
-				n = 0.6*n + 0.4*noise(x, y, 40, seed+1)
+	n14 := newNoiseField(14, seed, c.scratch(0, 16*16))
+	n40 := newNoiseField(40, seed+1, c.scratch(1, 42*42))
+	n10 := newNoiseField(10, seed+2, c.scratch(2, 12*12))
+	for j := 0; j < c.n; j++ {
+		y := (float64(j) + 0.5) * c.inv
+		row := c.pix[3*j*c.n : 3*(j+1)*c.n]
+		for i := 0; i < c.n; i++ {
+			x := (float64(i) + 0.5) * c.inv
+			var col rgb
+			switch {
+			case y >= near[i]:
+				n := n14.at(x, y)
+				if !winter {
+					n = 0.6*n + 0.4*n40.at(x, y)
+				}
+				col = scale8(p.ground, 1+mul(p.groundContrast, n-0.5))
+			case y >= far[i]:
+				col = scale8(p.far, 1+mul(0.5*p.groundContrast, n10.at(x, y)-0.5))
+			default:
+				col = sky[j]
 			}
-			return scale8(p.ground, 1+mul(p.groundContrast, n-0.5)), true
-		case y >= far[i]:
-			n := noise(x, y, 10, seed+2)
-			return scale8(p.far, 1+mul(0.5*p.groundContrast, n-0.5)), true
-		default:
-			return lerp8(p.skyTop, p.skyHorizon, y/horizon), true
+			q := row[3*i : 3*i+3 : 3*i+3]
+			q[0], q[1], q[2] = col[0], col[1], col[2]
 		}
-	})
+	}
 
 	// Sun, or clouds.
 	if l[sSunSel] < 0.55 {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"golang.org/x/image/draw"
+	"golang.org/x/image/math/f64"
 )
 
 // Filter is the resampling filter used by Transform.
@@ -20,11 +21,23 @@ const (
 	BiLinear
 )
 
-func (f Filter) interpolator() draw.Interpolator {
+func (f Filter) kernel() *draw.Kernel {
 	if f == BiLinear {
 		return draw.BiLinear
 	}
 	return draw.CatmullRom
+}
+
+// useTransform chooses between the two resampling paths by their estimated
+// work: the separable scaler filters every source row across the whole
+// resized width, then the crop's rows; the affine transformer filters each
+// crop pixel with a 2-D kernel. Both are antialiased.
+func (t Transform) useTransform(sw, sh, rw, rh int) bool {
+	c := float64(t.CropSize)
+	taps := 2 * t.Filter.kernel().Support * max(1, float64(sh)/float64(rh))
+	separable := float64(rw)*float64(sh)*taps + c*c*taps
+	affine := c * c * taps * taps
+	return affine < separable
 }
 
 // String returns the filter's name.
@@ -117,15 +130,7 @@ func (t Transform) Crop(img image.Image, rng *rand.Rand) (*image.RGBA, bool) {
 		}
 	}
 	out := image.NewRGBA(image.Rect(0, 0, c, c))
-	if rw == b.Dx() && rh == b.Dy() {
-		// No resampling needed: copy the window.
-		draw.Draw(out, out.Rect, img, b.Min.Add(image.Pt(cx, cy)), draw.Src)
-	} else {
-		// Scale the whole image into a rectangle offset so that only the
-		// crop window lands inside out; the scaler skips the rest.
-		dr := image.Rect(-cx, -cy, rw-cx, rh-cy)
-		t.Filter.interpolator().Scale(out, dr, img, b, draw.Src, nil)
-	}
+	t.resample(out, img, cx, cy, rw, rh, t.useTransform(b.Dx(), b.Dy(), rw, rh))
 	if !out.Opaque() {
 		// Composite over white, so callers always get opaque RGB.
 		conv := rowConverter(out)
@@ -134,4 +139,33 @@ func (t Transform) Crop(img image.Image, rng *rand.Rand) (*image.RGBA, bool) {
 		}
 	}
 	return out, flip
+}
+
+// resample draws the window at (cx, cy) of img resized to rw×rh into out,
+// with the affine transformer or the separable scaler.
+func (t Transform) resample(out *image.RGBA, img image.Image, cx, cy, rw, rh int, affine bool) {
+	b := img.Bounds()
+	switch {
+	case rw == b.Dx() && rh == b.Dy():
+		// No resampling needed: copy the window.
+		draw.Draw(out, out.Rect, img, b.Min.Add(image.Pt(cx, cy)), draw.Src)
+	case affine:
+		// Very elongated images: map the source straight onto the crop
+		// window with an affine transform, whose work is bounded by the
+		// crop size (the separable scaler's first pass would cover the
+		// whole resized width).
+		sx := float64(rw) / float64(b.Dx())
+		sy := float64(rh) / float64(b.Dy())
+		s2d := f64.Aff3{
+			sx, 0, -float64(b.Min.X)*sx - float64(cx),
+			0, sy, -float64(b.Min.Y)*sy - float64(cy),
+		}
+		t.Filter.kernel().Transform(out, s2d, img, b, draw.Src, nil)
+	default:
+		// Scale the whole image into a rectangle offset so that only the
+		// crop window lands inside out; the scaler skips the rest of the
+		// second (vertical) pass.
+		dr := image.Rect(-cx, -cy, rw-cx, rh-cy)
+		t.Filter.kernel().Scale(out, dr, img, b, draw.Src, nil)
+	}
 }
