@@ -3,6 +3,7 @@ module github.com/doggogan/doggogan
 go 1.25.0
 
 require (
+	github.com/nlpodyssey/gopickle v0.2.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/image v0.36.0

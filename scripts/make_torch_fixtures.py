@@ -19,8 +19,10 @@ torchpth/testdata/
                         empty tensor.
   state_dict.json       expected names (in order), dtypes, shapes, values.
   checkpoint.pth        {"epoch": 3, "state_dict": <the same state_dict>, ...}
-  multi.pth             {"netG_A": <small state_dict>, "netD_A": ..., "epoch": 1}
-  multi.json            expected flattened names "netG_A.model.1.weight", ...
+  multi.pth             {"netG_A": <small state_dict>, "netD_A": ..., "epoch": 1,
+                        "extra": {"scale": nn.Parameter}, "history": [...]}
+  multi.json            expected flattened names "netG_A.model.1.weight", ...,
+                        "extra.scale"
   legacy.pth            the same state_dict in the pre-1.6 (non-zip) format,
                         which torchpth refuses with a clear message.
 
@@ -138,10 +140,13 @@ def make_torch_fixtures():
                os.path.join(TORCH_DIR, "checkpoint.pth"))
 
     g_a, d_a = small_state_dict(1, 2), small_state_dict(2, 1)
-    torch.save({"netG_A": g_a, "netD_A": d_a, "epoch": 1},
+    # nn.Parameter values (pickled via torch._utils._rebuild_parameter).
+    extra = {"scale": torch.nn.Parameter(torch.tensor([2.0, -0.5]))}
+    torch.save({"netG_A": g_a, "netD_A": d_a, "epoch": 1, "extra": extra,
+                "history": [1.0, 0.5]},
                os.path.join(TORCH_DIR, "multi.pth"))
     flat = collections.OrderedDict()
-    for prefix, part in (("netG_A", g_a), ("netD_A", d_a)):
+    for prefix, part in (("netG_A", g_a), ("netD_A", d_a), ("extra", extra)):
         for k, v in part.items():
             flat[prefix + "." + k] = v
     dump_json(os.path.join(TORCH_DIR, "multi.json"), describe(flat))
