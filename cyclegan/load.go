@@ -113,7 +113,7 @@ func LoadGenerator(path string, dir Direction) (*Generator, *Config, error) {
 		return nil, nil, err
 	}
 	if cfg.Imported != nil && cfg.Imported.source(dir) == "" {
-		return nil, nil, fmt.Errorf("%s: this imported run has no %s generator (%s); import one with doggogan import --direction %s", path, dir.net(), dir, dir)
+		return nil, nil, fmt.Errorf("%s: this imported run has no %s generator for %s (import both directions into a new run with doggogan import --from G_A.pth --reverse G_B.pth)", path, dir.net(), dir)
 	}
 	dirs, _, err := checkpointDirs(path)
 	if err != nil {

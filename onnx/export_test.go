@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -328,39 +329,29 @@ func readFloats(t *testing.T, path string) []float32 {
 	return v
 }
 
-// TestONNXRuntimeParity runs one exported file in ONNX Runtime at two image
-// sizes (and two batch sizes) and compares with doggogan's own forward pass.
-func TestONNXRuntimeParity(t *testing.T) {
+type ortRun struct {
+	Input  string `json:"input"`
+	Dims   []int  `json:"dims"`
+	Output string `json:"output"`
+}
+
+// runORT runs model in ONNX Runtime on each input and returns the outputs
+// with their dims, and the runtime's version.
+func runORT(t *testing.T, model string, inputs []*tensor.Tensor) (outs [][]float32, dims [][]int, version string) {
+	t.Helper()
 	node, script := ortRunner(t)
-	g := randomGenerator(8, 2, 6)
-	m, err := FromGenerator(g, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	model := filepath.Join(dir, "g.onnx")
-	if err := WriteFile(model, m); err != nil {
-		t.Fatal(err)
-	}
-	type run struct {
-		Input  string `json:"input"`
-		Dims   []int  `json:"dims"`
-		Output string `json:"output"`
-	}
-	sizes := [][]int{{1, 3, 32, 32}, {2, 3, 24, 40}}
-	rng := tensor.NewRNG(7)
-	var runs []run
-	var want [][]float32
-	for i, s := range sizes {
-		x := randomImage(rng, s...)
-		r := run{Input: filepath.Join(dir, "in"+string(rune('0'+i))+".bin"), Dims: s, Output: filepath.Join(dir, "out"+string(rune('0'+i))+".bin")}
+	var runs []ortRun
+	for i, x := range inputs {
+		r := ortRun{Input: filepath.Join(dir, fmt.Sprintf("in%d.bin", i)), Dims: x.Shape(), Output: filepath.Join(dir, fmt.Sprintf("out%d.bin", i))}
 		writeFloats(t, r.Input, x.Float32s())
 		runs = append(runs, r)
-		want = append(want, forward(g, x))
 	}
 	job, _ := json.Marshal(map[string]any{"model": model, "runs": runs})
 	jobPath := filepath.Join(dir, "job.json")
-	os.WriteFile(jobPath, job, 0o644)
+	if err := os.WriteFile(jobPath, job, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(node, script, jobPath)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -374,29 +365,81 @@ func TestONNXRuntimeParity(t *testing.T) {
 			Dims []int `json:"dims"`
 		} `json:"runs"`
 	}
-	if err := json.Unmarshal(out, &res); err != nil || len(res.Runs) != len(sizes) {
+	if err := json.Unmarshal(out, &res); err != nil || len(res.Runs) != len(inputs) {
 		t.Fatalf("bad runner output %q: %v", out, err)
 	}
-	for i, s := range sizes {
-		if got := res.Runs[i].Dims; len(got) != 4 || got[0] != s[0] || got[1] != 3 || got[2] != s[2] || got[3] != s[3] {
-			t.Errorf("size %v: ONNX Runtime gave dims %v", s, got)
+	for i, r := range runs {
+		outs = append(outs, readFloats(t, r.Output))
+		dims = append(dims, res.Runs[i].Dims)
+	}
+	return outs, dims, res.ORT
+}
+
+func compare(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	maxDiff, spread := 0.0, 0.0
+	for j := range got {
+		maxDiff = math.Max(maxDiff, math.Abs(float64(got[j]-want[j])))
+		spread = math.Max(spread, math.Abs(float64(want[j])))
+	}
+	t.Logf("%s: max abs difference %.3g (max |output| %.3f)", what, maxDiff, spread)
+	if maxDiff > 1e-4 {
+		t.Errorf("%s: max abs difference %.3g exceeds 1e-4", what, maxDiff)
+	}
+	if spread < 0.5 {
+		t.Errorf("%s: output is nearly zero (max %.3g); the test would prove little", what, spread)
+	}
+}
+
+// TestONNXRuntimeParity runs one exported file in ONNX Runtime at two image
+// sizes (and two batch sizes) and compares with doggogan's own forward pass.
+func TestONNXRuntimeParity(t *testing.T) {
+	g := randomGenerator(8, 2, 6)
+	m, err := FromGenerator(g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(t.TempDir(), "g.onnx")
+	if err := WriteFile(model, m); err != nil {
+		t.Fatal(err)
+	}
+	rng := tensor.NewRNG(7)
+	inputs := []*tensor.Tensor{randomImage(rng, 1, 3, 32, 32), randomImage(rng, 2, 3, 24, 40)}
+	outs, dims, version := runORT(t, model, inputs)
+	for i, x := range inputs {
+		s := x.Shape()
+		if d := dims[i]; len(d) != 4 || d[0] != s[0] || d[1] != 3 || d[2] != s[2] || d[3] != s[3] {
+			t.Errorf("input %v: ONNX Runtime gave dims %v", s, d)
 			continue
 		}
-		got := readFloats(t, runs[i].Output)
-		if len(got) != len(want[i]) {
-			t.Fatalf("size %v: %d values, want %d", s, len(got), len(want[i]))
-		}
-		maxDiff, spread := 0.0, 0.0
-		for j := range got {
-			maxDiff = math.Max(maxDiff, math.Abs(float64(got[j]-want[i][j])))
-			spread = math.Max(spread, math.Abs(float64(want[i][j])))
-		}
-		t.Logf("ONNX Runtime %s, input %v: max |ORT − doggogan| = %.3g (max |output| %.3f)", res.ORT, s, maxDiff, spread)
-		if maxDiff > 1e-4 {
-			t.Errorf("input %v: max abs difference %.3g exceeds 1e-4", s, maxDiff)
-		}
-		if spread < 0.5 {
-			t.Errorf("input %v: output is nearly zero (max %.3g); the test would prove little", s, spread)
-		}
+		compare(t, fmt.Sprintf("ONNX Runtime %s vs doggogan, input %v", version, s), outs[i], forward(g, x))
 	}
+}
+
+// TestONNXRuntimeMatchesPyTorch closes the loop: a generator trained in
+// PyTorch (reference ResnetGenerator state_dict), exported by doggogan and
+// run by ONNX Runtime gives what PyTorch gave.
+func TestONNXRuntimeMatchesPyTorch(t *testing.T) {
+	fix := filepath.Join("..", "cyclegan", "testdata", "parity")
+	g, _, err := cyclegan.LoadGenerator(filepath.Join(fix, "torch_G.pth"), cyclegan.A2B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io, _, err := cyclegan.ReadState(filepath.Join(fix, "torch_io.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := FromGenerator(g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(t.TempDir(), "torch_G.onnx")
+	if err := WriteFile(model, m); err != nil {
+		t.Fatal(err)
+	}
+	outs, _, version := runORT(t, model, []*tensor.Tensor{io["input"]})
+	compare(t, "ONNX Runtime "+version+" (torch_G.pth exported) vs PyTorch", outs[0], io["output_G"].Float32s())
 }
