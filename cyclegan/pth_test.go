@@ -370,3 +370,16 @@ func TestImportRunBothDirections(t *testing.T) {
 		t.Errorf("mixed: %v", err)
 	}
 }
+
+// Load a generator saved by the PyTorch CycleGAN reference
+// (torch.save(netG.state_dict(), "latest_net_G_A.pth")); its architecture is
+// read off the tensor shapes.
+func ExampleLoadGenerator_pth() {
+	g, _, err := LoadGenerator("testdata/parity/torch_G.pth", A2B)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("ngf %d, %d residual blocks\n", g.NGF, g.Blocks)
+	// Output: ngf 8, 2 residual blocks
+}
