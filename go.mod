@@ -9,6 +9,7 @@ require (
 	golang.org/x/image v0.36.0
 	golang.org/x/term v0.44.0
 	gonum.org/v1/plot v0.17.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (

@@ -50,6 +50,11 @@ type Config struct {
 
 	SampleEvery int `json:"sample_every"` // steps between sample grids (0: none)
 	SaveEvery   int `json:"save_every"`   // steps between checkpoints (0: only at the end)
+
+	// Imported is set on runs made by ImportRun from PyTorch (or
+	// safetensors) generators: they hold generators only and cannot be
+	// trained.
+	Imported *Imported `json:"imported,omitempty"`
 }
 
 // DefaultConfig returns the CycleGAN paper's settings with a WGAN-GP
@@ -78,7 +83,7 @@ const (
 
 // Validate reports the first setting that is out of range.
 func (c Config) Validate() error {
-	if c.Toy == "" && (c.DirA == "" || c.DirB == "") {
+	if c.Toy == "" && (c.DirA == "" || c.DirB == "") && c.Imported == nil {
 		return fmt.Errorf("no data: give a toy or both folders A and B")
 	}
 	if c.Toy != "" && (c.DirA != "" || c.DirB != "") {

@@ -45,7 +45,15 @@ var blockKey = regexp.MustCompile(`^model\.(\d+)\.conv_block\.1\.weight$`)
 // residual blocks) is read off the shapes of a reference ResnetGenerator
 // state_dict, and loads it. Unknown or missing names and wrong shapes are
 // reported by name.
+//
+// Names are accepted as the reference's ResnetGenerator saves them, also
+// with a "module." prefix (nn.DataParallel) and with the shifted indices of
+// a generator built with use_dropout (see normalizeGeneratorState).
 func GeneratorFromState(st map[string]*tensor.Tensor) (*Generator, error) {
+	st, err := normalizeGeneratorState(st)
+	if err != nil {
+		return nil, err
+	}
 	first, ok := st["model.1.weight"]
 	if !ok {
 		return nil, fmt.Errorf("not a ResnetGenerator state: no tensor %q", "model.1.weight")
@@ -64,6 +72,9 @@ func GeneratorFromState(st map[string]*tensor.Tensor) (*Generator, error) {
 		return nil, fmt.Errorf("%d residual blocks is over the limit of %d", blocks, maxBlocks)
 	}
 	g := NewGenerator(ngf, blocks)
+	if err := checkGeneratorNames(g, st); err != nil {
+		return nil, fmt.Errorf("not a ResnetGenerator with ngf %d and %d blocks: %v", ngf, blocks, err)
+	}
 	if err := nn.LoadState(g, st); err != nil {
 		return nil, fmt.Errorf("ResnetGenerator with ngf %d and %d blocks: %v", ngf, blocks, err)
 	}
@@ -71,16 +82,23 @@ func GeneratorFromState(st map[string]*tensor.Tensor) (*Generator, error) {
 }
 
 // LoadGenerator loads the generator for a direction from a run directory
-// (its newest checkpoint that reads back whole) or from a safetensors file
-// holding a generator state. It also returns the run's config when there is
-// one (nil otherwise).
+// (its newest checkpoint that reads back whole; also a run made by
+// ImportRun) or from a file holding a generator state: safetensors, or a
+// PyTorch state_dict saved by torch.save (.pth, .pt, or any zip-format
+// torch file), such as the reference implementation's latest_net_G_A.pth.
+// It also returns the run's config when there is one (nil otherwise).
 func LoadGenerator(path string, dir Direction) (*Generator, *Config, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %v", path, plainErr(err))
 	}
 	if !st.IsDir() {
-		s, _, err := ReadState(path)
+		var s map[string]*tensor.Tensor
+		if isTorchFile(path) {
+			s, err = ReadPth(path)
+		} else {
+			s, _, err = ReadState(path)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -93,6 +111,9 @@ func LoadGenerator(path string, dir Direction) (*Generator, *Config, error) {
 	cfg, err := ReadConfig(configPath(path))
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Imported != nil && cfg.Imported.source(dir) == "" {
+		return nil, nil, fmt.Errorf("%s: this imported run has no %s generator for %s (import both directions into a new run with doggogan import --from G_A.pth --reverse G_B.pth)", path, dir.net(), dir)
 	}
 	dirs, _, err := checkpointDirs(path)
 	if err != nil {

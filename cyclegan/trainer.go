@@ -82,6 +82,9 @@ func NewTrainer(cfg Config, runDir string, opt TrainerOptions) (*Trainer, error)
 			return nil, fmt.Errorf("%s: %w (resume it, or choose another output folder)", runDir, ErrRunExists)
 		}
 	}
+	if cfg.Imported != nil {
+		return nil, fmt.Errorf("%s: %w", runDir, ErrImportedRun)
+	}
 	t.Cfg = cfg
 	if err := os.MkdirAll(filepath.Join(runDir, "samples"), 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %v", runDir, plainErr(err))

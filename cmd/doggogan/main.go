@@ -81,5 +81,7 @@ trained with the Wasserstein loss and gradient penalty, on the CPU.`,
 		return fmt.Errorf("%v (see '%s --help')", err, c.CommandPath())
 	})
 	root.AddCommand(newDemoCmd(), newTrainCmd(), newTranslateCmd(), newBenchCmd())
+	root.AddCommand(newImportCmd())
+	root.AddCommand(newExportCmd())
 	return root
 }

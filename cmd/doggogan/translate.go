@@ -22,14 +22,17 @@ func newTranslateCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "translate",
 		Short: "Translate an image, or a folder of images, with a trained generator",
-		Long: `Translate images with G_A (--direction a2b) or G_B (b2a) of a run directory
-or of a generator saved as safetensors. Any input size works: the image is
+		Long: `Translate images with G_A (--direction a2b) or G_B (b2a) of a run directory,
+or with a generator file: safetensors, or a PyTorch .pth state_dict of the
+CycleGAN reference's ResnetGenerator (latest_net_G_A.pth; architecture read off
+the tensor shapes). Any input size works: the image is
 padded by reflection to a multiple of 4, translated and cropped back. The
 output format follows the output file's extension (.png, .jpg); for a folder,
 every image in it (recursively) is written under --out with the same relative
 path and the --format extension.`,
 		Example: `  doggogan translate --model runs/cat2dog --direction a2b --in cat.jpg --out dog.png
-  doggogan translate --model runs/cat2dog --direction b2a --in dogs/ --out cats/`,
+  doggogan translate --model runs/cat2dog --direction b2a --in dogs/ --out cats/
+  doggogan translate --model latest_net_G_A.pth --in horse.jpg --out zebra.png`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			kernels.SetThreads(threads)
@@ -60,7 +63,7 @@ path and the --format extension.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&model, "model", "", "run directory or generator .safetensors file")
+	f.StringVar(&model, "model", "", "run directory, or generator .safetensors or PyTorch .pth file")
 	f.StringVar(&direction, "direction", "a2b", "a2b (G_A) or b2a (G_B)")
 	f.StringVar(&in, "in", "", "input image file or folder")
 	f.StringVar(&out, "out", "", "output image file or folder")
