@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -245,10 +246,32 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 		return nil, format, &DecodeError{Format: format, Kind: ErrCorrupt,
 			Reason: fmt.Sprintf("corrupt %s data: decoded image has no pixels", c.label)}
 	}
+	if p, ok := img.(*image.Paletted); ok {
+		padPalette(p)
+	}
 	if orientation != 1 {
 		img = orient(img, orientation)
 	}
 	return img, format, nil
+}
+
+// padPalette makes every pixel index of p valid: some decoders (BMP) keep
+// indices past the end of a short palette, which image.Paletted.At would
+// panic on. Missing entries become opaque black, as in the PNG decoder; nil
+// entries too.
+func padPalette(p *image.Paletted) {
+	top := 0
+	for _, v := range p.Pix {
+		top = max(top, int(v))
+	}
+	for len(p.Palette) <= top {
+		p.Palette = append(p.Palette, color.RGBA{0, 0, 0, 0xff})
+	}
+	for i, c := range p.Palette {
+		if c == nil {
+			p.Palette[i] = color.RGBA{0, 0, 0, 0xff}
+		}
+	}
 }
 
 // megapixels formats a pixel limit as "50-megapixel" (or "1234-pixel" for

@@ -427,3 +427,49 @@ func TestDecodeHostileTIFFOffset(t *testing.T) {
 		t.Errorf("allocated %d bytes", alloc)
 	}
 }
+
+// bmp8 returns an 8-bit BMP of w×h pixels (w a multiple of 4) with a
+// two-colour palette whose pixels all use index idx.
+func bmp8(w, h int, idx byte) []byte {
+	le := binary.LittleEndian
+	b := []byte("BM")
+	b = le.AppendUint32(b, uint32(62+w*h))
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, 62)
+	b = le.AppendUint32(b, 40)
+	b = le.AppendUint32(b, uint32(w))
+	b = le.AppendUint32(b, uint32(h))
+	b = le.AppendUint16(b, 1)
+	b = le.AppendUint16(b, 8)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, uint32(w*h))
+	b = le.AppendUint32(b, 2835)
+	b = le.AppendUint32(b, 2835)
+	b = le.AppendUint32(b, 2) // colours used
+	b = le.AppendUint32(b, 0)
+	b = append(b, 0, 0, 255, 0, 255, 0, 0, 0) // red, blue (BGRx)
+	for i := 0; i < w*h; i++ {
+		b = append(b, idx)
+	}
+	return b
+}
+
+func TestDecodePaletteIndexOutOfRange(t *testing.T) {
+	// Index 1 is blue; index 200 is past the two-colour palette, which
+	// image.Paletted.At would panic on. Decode pads the palette with black.
+	img, _, err := Decode(bytes.NewReader(bmp8(8, 4, 1)), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkQuads(t, "in range", img, qBlue, qBlue, qBlue, qBlue, 0)
+	img, _, err = Decode(bytes.NewReader(bmp8(8, 4, 200)), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	black := color.NRGBA{0, 0, 0, 255}
+	checkQuads(t, "out of range", img, black, black, black, black, 0)
+	tr := Transform{LoadSize: 6, CropSize: 4}
+	if err := tr.Apply(img, newRand(1, 2, 3), make([]float32, tr.SampleLen())); err != nil {
+		t.Fatal(err)
+	}
+}
