@@ -473,3 +473,46 @@ func TestDecodePaletteIndexOutOfRange(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// hostileWebP returns a WebP whose VP8X header claims a 1×1 canvas while
+// its VP8 (lossy) or VP8L (lossless) frame header claims 16383×16383.
+func hostileWebP(lossless bool) []byte {
+	le := binary.LittleEndian
+	chunk := func(id string, payload []byte) []byte {
+		b := append([]byte(id), le.AppendUint32(nil, uint32(len(payload)))...)
+		b = append(b, payload...)
+		if len(payload)%2 == 1 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	vp8x := chunk("VP8X", make([]byte, 10)) // no flags, canvas 1×1
+	var frame []byte
+	if lossless {
+		p := []byte{0x2f}
+		p = le.AppendUint32(p, uint32(16382)|uint32(16382)<<14)
+		frame = chunk("VP8L", append(p, make([]byte, 32)...))
+	} else {
+		p := []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a} // key frame, start code
+		p = le.AppendUint16(p, 16383)
+		p = le.AppendUint16(p, 16383)
+		frame = chunk("VP8 ", append(p, make([]byte, 32)...))
+	}
+	body := append([]byte("WEBP"), append(vp8x, frame...)...)
+	return append(append([]byte("RIFF"), le.AppendUint32(nil, uint32(len(body)))...), body...)
+}
+
+func TestDecodeHostileWebPFrameSize(t *testing.T) {
+	for _, lossless := range []bool{false, true} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, _, err := Decode(bytes.NewReader(hostileWebP(lossless)), DecodeOptions{Name: "evil.webp"})
+		runtime.ReadMemStats(&after)
+		if want := "evil.webp: 16383×16383 pixels is over the 50-megapixel limit"; !errors.Is(err, ErrTooLarge) || err.Error() != want {
+			t.Fatalf("lossless=%v: error %v, want %q", lossless, err, want)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+			t.Errorf("lossless=%v: allocated %d bytes (%v)", lossless, alloc, err)
+		}
+	}
+}
