@@ -198,19 +198,19 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 	}
 	format = c.name
 
-	var src io.Reader = br
-	var all []byte
+	// cfgSrc feeds the header parser; full, built below, the decoder.
+	var cfgSrc io.Reader
+	var all []byte    // the whole input, for random-access formats
+	var rec *recorder // the bytes the header parser read, for the others
 	if c.randomAccess {
 		all, err = io.ReadAll(br)
 		if err != nil {
 			return nil, format, &DecodeError{Format: format, Kind: ErrRead, Reason: "cannot read: " + plainOSError(err), Err: err}
 		}
-		src = bytes.NewReader(all)
-	}
-	rec := &recorder{r: src}
-	var cfgSrc io.Reader = rec
-	if c.randomAccess {
-		cfgSrc = src // keep io.ReaderAt visible to the decoder
+		cfgSrc = bytes.NewReader(all) // an io.ReaderAt, read in place
+	} else {
+		rec = &recorder{r: br}
+		cfgSrc = rec
 	}
 	var cfg image.Config
 	if err := safely(func() error {
@@ -239,9 +239,8 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 	}
 
 	var full io.Reader
-	if ra, ok := src.(*bytes.Reader); ok {
-		ra.Seek(0, io.SeekStart)
-		full = ra
+	if c.randomAccess {
+		full = bytes.NewReader(all)
 	} else {
 		full = io.MultiReader(bytes.NewReader(rec.buf), br)
 	}
