@@ -3,9 +3,11 @@ package data
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -85,24 +87,28 @@ type codec struct {
 	// its buffer by offsets read from the header (so a 400-byte file could
 	// make it allocate gigabytes); given an io.ReaderAt it reads in place.
 	randomAccess bool
+	// innerSize, when set, returns the size claimed by headers that
+	// DecodeConfig does not check (WebP frames inside a VP8X container),
+	// from the whole file.
+	innerSize func(b []byte) (w, h int, ok bool)
 }
 
 var codecs = []codec{
 	{"jpeg", "JPEG", func(b []byte) bool { return len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF },
-		jpeg.DecodeConfig, jpeg.Decode, false},
+		jpeg.DecodeConfig, jpeg.Decode, false, nil},
 	{"png", "PNG", func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) },
-		png.DecodeConfig, png.Decode, false},
+		png.DecodeConfig, png.Decode, false, nil},
 	{"gif", "GIF", func(b []byte) bool {
 		return bytes.HasPrefix(b, []byte("GIF87a")) || bytes.HasPrefix(b, []byte("GIF89a"))
-	}, gif.DecodeConfig, gif.Decode, false},
+	}, gif.DecodeConfig, gif.Decode, false, nil},
 	{"bmp", "BMP", func(b []byte) bool { return bytes.HasPrefix(b, []byte("BM")) },
-		bmp.DecodeConfig, bmp.Decode, false},
+		bmp.DecodeConfig, bmp.Decode, false, nil},
 	{"webp", "WebP", func(b []byte) bool {
 		return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP"
-	}, webp.DecodeConfig, webp.Decode, false},
+	}, webp.DecodeConfig, webp.Decode, true, webpFrameSize},
 	{"tiff", "TIFF", func(b []byte) bool {
 		return bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*"))
-	}, tiff.DecodeConfig, tiff.Decode, true},
+	}, tiff.DecodeConfig, tiff.Decode, true, nil},
 }
 
 // sniff returns the codec whose magic bytes start b, or nil.
@@ -192,18 +198,19 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 	}
 	format = c.name
 
-	var src io.Reader = br
+	// cfgSrc feeds the header parser; full, built below, the decoder.
+	var cfgSrc io.Reader
+	var all []byte    // the whole input, for random-access formats
+	var rec *recorder // the bytes the header parser read, for the others
 	if c.randomAccess {
-		all, err := io.ReadAll(br)
+		all, err = io.ReadAll(br)
 		if err != nil {
 			return nil, format, &DecodeError{Format: format, Kind: ErrRead, Reason: "cannot read: " + plainOSError(err), Err: err}
 		}
-		src = bytes.NewReader(all)
-	}
-	rec := &recorder{r: src}
-	var cfgSrc io.Reader = rec
-	if c.randomAccess {
-		cfgSrc = src // keep io.ReaderAt visible to the decoder
+		cfgSrc = bytes.NewReader(all) // an io.ReaderAt, read in place
+	} else {
+		rec = &recorder{r: br}
+		cfgSrc = rec
 	}
 	var cfg image.Config
 	if err := safely(func() error {
@@ -217,6 +224,11 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 		return nil, format, &DecodeError{Format: format, Kind: ErrCorrupt,
 			Reason: fmt.Sprintf("corrupt %s data: the header says %d×%d pixels", c.label, cfg.Width, cfg.Height)}
 	}
+	if c.innerSize != nil {
+		if w, h, ok := c.innerSize(all); ok && int64(w)*int64(h) > int64(cfg.Width)*int64(cfg.Height) {
+			cfg.Width, cfg.Height = w, h
+		}
+	}
 	if maxp := opt.maxPixels(); maxp > 0 && int64(cfg.Width) > maxp/int64(cfg.Height) {
 		return nil, format, &DecodeError{Format: format, Kind: ErrTooLarge,
 			Reason: fmt.Sprintf("%d×%d pixels is over the %s limit", cfg.Width, cfg.Height, megapixels(maxp))}
@@ -227,9 +239,8 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 	}
 
 	var full io.Reader
-	if ra, ok := src.(*bytes.Reader); ok {
-		ra.Seek(0, io.SeekStart)
-		full = ra
+	if c.randomAccess {
+		full = bytes.NewReader(all)
 	} else {
 		full = io.MultiReader(bytes.NewReader(rec.buf), br)
 	}
@@ -245,10 +256,32 @@ func decode(r io.Reader, opt DecodeOptions) (img image.Image, format string, der
 		return nil, format, &DecodeError{Format: format, Kind: ErrCorrupt,
 			Reason: fmt.Sprintf("corrupt %s data: decoded image has no pixels", c.label)}
 	}
+	if p, ok := img.(*image.Paletted); ok {
+		padPalette(p)
+	}
 	if orientation != 1 {
 		img = orient(img, orientation)
 	}
 	return img, format, nil
+}
+
+// padPalette makes every pixel index of p valid: some decoders (BMP) keep
+// indices past the end of a short palette, which image.Paletted.At would
+// panic on. Missing entries become opaque black, as in the PNG decoder; nil
+// entries too.
+func padPalette(p *image.Paletted) {
+	top := 0
+	for _, v := range p.Pix {
+		top = max(top, int(v))
+	}
+	for len(p.Palette) <= top {
+		p.Palette = append(p.Palette, color.RGBA{0, 0, 0, 0xff})
+	}
+	for i, c := range p.Palette {
+		if c == nil {
+			p.Palette[i] = color.RGBA{0, 0, 0, 0xff}
+		}
+	}
 }
 
 // megapixels formats a pixel limit as "50-megapixel" (or "1234-pixel" for
@@ -289,4 +322,44 @@ func classify(c *codec, err error) *DecodeError {
 		return &DecodeError{Format: c.name, Kind: ErrUnsupported, Reason: "unsupported " + c.label + " feature: " + detail, Err: err}
 	}
 	return &DecodeError{Format: c.name, Kind: ErrCorrupt, Reason: "corrupt " + c.label + " data: " + detail, Err: err}
+}
+
+// webpFrameSize walks the RIFF chunks of a WebP file and returns the size
+// that its first VP8 (lossy) or VP8L (lossless) frame header claims. The
+// WebP decoder checks the canvas size of an extended (VP8X) file in
+// DecodeConfig, but allocates by the frame header when decoding.
+func webpFrameSize(b []byte) (w, h int, ok bool) {
+	le := binary.LittleEndian
+	if len(b) < 12 {
+		return 0, 0, false
+	}
+	for p := 12; p+8 <= len(b); {
+		id := string(b[p : p+4])
+		n := int64(le.Uint32(b[p+4:]))
+		data := b[p+8:]
+		if int64(len(data)) > n {
+			data = data[:n]
+		}
+		switch id {
+		case "VP8 ":
+			// 3-byte frame tag, start code 9d 01 2a, then 14-bit sizes.
+			if len(data) < 10 {
+				return 0, 0, false
+			}
+			return int(le.Uint16(data[6:]) & 0x3fff), int(le.Uint16(data[8:]) & 0x3fff), true
+		case "VP8L":
+			// Signature 0x2f, then 14-bit width−1 and height−1.
+			if len(data) < 5 {
+				return 0, 0, false
+			}
+			bits := le.Uint32(data[1:])
+			return int(bits&0x3fff) + 1, int(bits>>14&0x3fff) + 1, true
+		}
+		next := int64(p) + 8 + n + n&1
+		if next > int64(len(b)) {
+			return 0, 0, false
+		}
+		p = int(next)
+	}
+	return 0, 0, false
 }

@@ -427,3 +427,92 @@ func TestDecodeHostileTIFFOffset(t *testing.T) {
 		t.Errorf("allocated %d bytes", alloc)
 	}
 }
+
+// bmp8 returns an 8-bit BMP of w×h pixels (w a multiple of 4) with a
+// two-colour palette whose pixels all use index idx.
+func bmp8(w, h int, idx byte) []byte {
+	le := binary.LittleEndian
+	b := []byte("BM")
+	b = le.AppendUint32(b, uint32(62+w*h))
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, 62)
+	b = le.AppendUint32(b, 40)
+	b = le.AppendUint32(b, uint32(w))
+	b = le.AppendUint32(b, uint32(h))
+	b = le.AppendUint16(b, 1)
+	b = le.AppendUint16(b, 8)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, uint32(w*h))
+	b = le.AppendUint32(b, 2835)
+	b = le.AppendUint32(b, 2835)
+	b = le.AppendUint32(b, 2) // colours used
+	b = le.AppendUint32(b, 0)
+	b = append(b, 0, 0, 255, 0, 255, 0, 0, 0) // red, blue (BGRx)
+	for i := 0; i < w*h; i++ {
+		b = append(b, idx)
+	}
+	return b
+}
+
+func TestDecodePaletteIndexOutOfRange(t *testing.T) {
+	// Index 1 is blue; index 200 is past the two-colour palette, which
+	// image.Paletted.At would panic on. Decode pads the palette with black.
+	img, _, err := Decode(bytes.NewReader(bmp8(8, 4, 1)), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkQuads(t, "in range", img, qBlue, qBlue, qBlue, qBlue, 0)
+	img, _, err = Decode(bytes.NewReader(bmp8(8, 4, 200)), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	black := color.NRGBA{0, 0, 0, 255}
+	checkQuads(t, "out of range", img, black, black, black, black, 0)
+	tr := Transform{LoadSize: 6, CropSize: 4}
+	if err := tr.Apply(img, newRand(1, 2, 3), make([]float32, tr.SampleLen())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hostileWebP returns a WebP whose VP8X header claims a 1×1 canvas while
+// its VP8 (lossy) or VP8L (lossless) frame header claims 16383×16383.
+func hostileWebP(lossless bool) []byte {
+	le := binary.LittleEndian
+	chunk := func(id string, payload []byte) []byte {
+		b := append([]byte(id), le.AppendUint32(nil, uint32(len(payload)))...)
+		b = append(b, payload...)
+		if len(payload)%2 == 1 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	vp8x := chunk("VP8X", make([]byte, 10)) // no flags, canvas 1×1
+	var frame []byte
+	if lossless {
+		p := []byte{0x2f}
+		p = le.AppendUint32(p, uint32(16382)|uint32(16382)<<14)
+		frame = chunk("VP8L", append(p, make([]byte, 32)...))
+	} else {
+		p := []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a} // key frame, start code
+		p = le.AppendUint16(p, 16383)
+		p = le.AppendUint16(p, 16383)
+		frame = chunk("VP8 ", append(p, make([]byte, 32)...))
+	}
+	body := append([]byte("WEBP"), append(vp8x, frame...)...)
+	return append(append([]byte("RIFF"), le.AppendUint32(nil, uint32(len(body)))...), body...)
+}
+
+func TestDecodeHostileWebPFrameSize(t *testing.T) {
+	for _, lossless := range []bool{false, true} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, _, err := Decode(bytes.NewReader(hostileWebP(lossless)), DecodeOptions{Name: "evil.webp"})
+		runtime.ReadMemStats(&after)
+		if want := "evil.webp: 16383×16383 pixels is over the 50-megapixel limit"; !errors.Is(err, ErrTooLarge) || err.Error() != want {
+			t.Fatalf("lossless=%v: error %v, want %q", lossless, err, want)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+			t.Errorf("lossless=%v: allocated %d bytes (%v)", lossless, alloc, err)
+		}
+	}
+}

@@ -23,6 +23,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encTIFF(f, q, nil))
 	f.Add(exifJPEG(encJPEG(f, q), 6, binary.LittleEndian))
 	f.Add(pngHeader(100000, 100000))
+	f.Add(hostileWebP(false))
+	f.Add(hostileWebP(true))
+	f.Add(bmp8(8, 4, 200))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var before, after runtime.MemStats

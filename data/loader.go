@@ -221,9 +221,19 @@ func (l *Loader) load(j *job) error {
 		l.badMu.Unlock()
 		return err
 	}
-	crop, flip := l.opt.Transform.Crop(img, newRand(l.opt.Seed, streamAugment, uint64(j.pos)))
-	toCHW(crop, j.out, flip)
-	return nil
+	// The transform runs under recover too: a file must never bring down
+	// the training run.
+	err = safely(func() error {
+		crop, flip := l.opt.Transform.Crop(img, newRand(l.opt.Seed, streamAugment, uint64(j.pos)))
+		toCHW(crop, j.out, flip)
+		return nil
+	})
+	if err != nil {
+		// Not cached in l.bad: the outcome may depend on the position's
+		// crop, and caching it would make the stream depend on timing.
+		err = &DecodeError{Name: l.paths[j.idx], Kind: ErrCorrupt, Reason: "cannot resize: " + err.Error(), Err: err}
+	}
+	return err
 }
 
 // stop ends the pipeline and waits for its goroutines.
