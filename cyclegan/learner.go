@@ -119,9 +119,21 @@ func (l *Learner) Step(realA, realB *tensor.Tensor, more Batches) (Losses, error
 
 	// Generators: the critics are frozen.
 	nn.SetRequiresGrad(l.dParams, false)
-	fakeB := n.GA.Forward(realA)
+	// Each generator first runs once on a batch of its real inputs and the
+	// other domain's (for the identity loss): instance norm is per sample,
+	// so this is the same computation as separate passes, with larger and
+	// fewer matrix products.
+	bs := realA.Dim(0)
+	var fakeB, fakeA, idtOfB, idtOfA *tensor.Tensor
+	if o.LambdaID > 0 {
+		outA := n.GA.Forward(tensor.Concat(0, realA, realB))
+		outB := n.GB.Forward(tensor.Concat(0, realB, realA))
+		fakeB, idtOfB = tensor.Narrow(outA, 0, 0, bs), tensor.Narrow(outA, 0, bs, bs)
+		fakeA, idtOfA = tensor.Narrow(outB, 0, 0, bs), tensor.Narrow(outB, 0, bs, bs)
+	} else {
+		fakeB, fakeA = n.GA.Forward(realA), n.GB.Forward(realB)
+	}
 	recA := n.GB.Forward(fakeB)
-	fakeA := n.GB.Forward(realB)
 	recB := n.GA.Forward(fakeA)
 	advA := generatorLoss(o.Loss, n.DB.Forward(fakeB))
 	advB := generatorLoss(o.Loss, n.DA.Forward(fakeA))
@@ -129,7 +141,7 @@ func (l *Learner) Step(realA, realB *tensor.Tensor, more Batches) (Losses, error
 	total := tensor.Add(tensor.Add(advA, advB), tensor.MulScalar(tensor.Add(cycA, cycB), o.LambdaCycle))
 	ls.GA, ls.GB, ls.CycleA, ls.CycleB = advA.Item(), advB.Item(), cycA.Item(), cycB.Item()
 	if o.LambdaID > 0 {
-		idtA, idtB := l1(n.GA.Forward(realB), realB), l1(n.GB.Forward(realA), realA)
+		idtA, idtB := l1(idtOfB, realB), l1(idtOfA, realA)
 		ls.IdtA, ls.IdtB = idtA.Item(), idtB.Item()
 		total = tensor.Add(total, tensor.MulScalar(tensor.Add(idtA, idtB), o.LambdaCycle*o.LambdaID))
 	}
