@@ -160,6 +160,10 @@ func Conv2d[T Float](p ConvParams, x, w, y []T) {
 		}
 		return
 	}
+	if p.useKn2row(opForward) {
+		kn2rowForward(&p, x, w, y)
+		return
+	}
 	wk := getConvWork[T]()
 	defer putConvWork(wk)
 	wk.begin(&p, x)
@@ -195,6 +199,10 @@ func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 		for n := 0; n < p.N; n++ {
 			Gemm(true, false, p.C, ohw, p.K, 1, w, p.C, gy[n*p.K*ohw:], ohw, 0, gx[n*p.C*ohw:], ohw)
 		}
+		return
+	}
+	if p.useKn2row(opData) {
+		kn2rowData(&p, gy, w, gx)
 		return
 	}
 	wk := getConvWork[T]()
@@ -234,6 +242,10 @@ func Conv2dBackwardWeight[T Float](p ConvParams, x, gy, gw []T) {
 			}
 			Gemm(false, true, p.K, p.C, ohw, 1, gy[n*p.K*ohw:], ohw, x[n*p.C*ohw:], ohw, beta, gw, p.C)
 		}
+		return
+	}
+	if p.useKn2row(opWeight) {
+		kn2rowWeight(&p, x, gy, gw)
 		return
 	}
 	wk := getConvWork[T]()

@@ -25,6 +25,7 @@ type convWork[T Float] struct {
 	x   []T // the N×C×H×W tensor: input for im2col, gradient for col2im
 	col []T // column matrix of the current chunk, ckk × ncols
 	tmp []T // K × ncols, used when a chunk spans several samples
+	wp  []T // kn2row: the weight as (K·KH·KW)×C, or its gradient
 
 	rows   int // output rows per chunk within one sample (< OH), or 0
 	spp    int // whole samples per chunk when rows == 0
@@ -32,8 +33,10 @@ type convWork[T Float] struct {
 	ncols  int // current chunk's columns, (g1−g0)·OW
 	ns     int // samples the current chunk touches
 
-	im2colFn func(lo, hi int)
-	col2imFn func(lo, hi int)
+	im2colFn   func(lo, hi int)
+	col2imFn   func(lo, hi int)
+	shiftAddFn func(lo, hi int)
+	foldFn     func(lo, hi int)
 }
 
 // convPools maps a type token any((*T)(nil)) to its *convPool[T].
@@ -70,6 +73,8 @@ func getConvWork[T Float]() *convWork[T] {
 	wk := new(convWork[T])
 	wk.im2colFn = wk.im2colRows
 	wk.col2imFn = wk.col2imUnits
+	wk.shiftAddFn = wk.shiftAddRows
+	wk.foldFn = wk.foldRows
 	return wk
 }
 
@@ -190,56 +195,112 @@ func span(base, s, w, ow int) (lo, hi int) {
 // (c, kh, kw) and each run of OW columns one output row of the chunk.
 func (wk *convWork[T]) im2colRows(r0, r1 int) {
 	p := &wk.p
-	kk, hw := p.KH*p.KW, p.H*p.W
-	ow := p.OW
+	kk, hw, ncols := p.KH*p.KW, p.H*p.W, wk.ncols
 	for r := r0; r < r1; r++ {
 		c, kh, kw := r/kk, r/p.KW%p.KH, r%p.KW
-		base := kw - p.PW
-		lo, hi := span(base, p.SW, p.W, ow)
-		dst := wk.col[r*wk.ncols : (r+1)*wk.ncols]
-		for g := wk.g0; g < wk.g1; g++ {
-			d := dst[(g-wk.g0)*ow : (g-wk.g0+1)*ow]
-			n, oh := g/p.OH, g%p.OH
-			ih := oh*p.SH - p.PH + kh
-			if ih < 0 || ih >= p.H {
-				if !p.Reflect {
-					clear(d)
-					continue
-				}
-				ih = reflectIndex(ih, p.H)
-			}
-			o := (n*p.C+c)*hw + ih*p.W
-			gatherRow(d, wk.x[o:o+p.W], base, p.SW, lo, hi, p.Reflect)
+		dst := wk.col[r*ncols : (r+1)*ncols]
+		for g := wk.g0; g < wk.g1; {
+			n := g / p.OH
+			ge := min(wk.g1, (n+1)*p.OH)
+			plane := wk.x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
+			im2colPlane(dst[(g-wk.g0)*p.OW:(ge-wk.g0)*p.OW], plane, p, g-n*p.OH, ge-n*p.OH, kh, kw)
+			g = ge
 		}
+	}
+}
+
+// im2colPlane fills d, output rows [oh0, oh1) × OW, with the input plane
+// src (H×W) as seen by kernel tap (kh, kw): d[oh][ow] =
+// src[oh·SH+kh−PH][ow·SW+kw−PW], padding being zero or mirrored.
+func im2colPlane[T Float](d, src []T, p *ConvParams, oh0, oh1, kh, kw int) {
+	ow, w := p.OW, p.W
+	dh, dw := kh-p.PH, kw-p.PW
+	lo, hi := span(dw, p.SW, w, ow)
+	rlo, rhi := span(dh, p.SH, p.H, p.OH)
+	rlo, rhi = min(max(rlo, oh0), oh1), min(max(rhi, oh0), oh1)
+	for oh := oh0; oh < oh1; oh++ {
+		if oh == rlo {
+			oh = rhi
+			if oh == oh1 {
+				break
+			}
+		}
+		// A row in the vertical padding.
+		row := d[(oh-oh0)*ow : (oh-oh0+1)*ow]
+		if !p.Reflect {
+			clear(row)
+			continue
+		}
+		i := reflectIndex(oh*p.SH+dh, p.H)
+		gatherRow(row, src[i*w:(i+1)*w], dw, p.SW, lo, hi, true)
+	}
+	if rlo >= rhi {
+		return
+	}
+	if p.SH == 1 && p.SW == 1 && w == ow {
+		// Consecutive rows are contiguous on both sides: one copy, then
+		// the horizontal padding, which the copy filled with elements of
+		// the neighbouring rows, rewritten.
+		blk := d[(rlo-oh0)*ow : (rhi-oh0)*ow]
+		start := (rlo+dh)*w + dw
+		a, b := max(0, -start), min(len(blk), len(src)-start)
+		copy(blk[a:b], src[start+a:start+b])
+		if lo > 0 || hi < ow {
+			for oh := rlo; oh < rhi; oh++ {
+				i := oh + dh
+				gatherPad(blk[(oh-rlo)*ow:(oh-rlo+1)*ow], src[i*w:(i+1)*w], dw, 1, lo, hi, p.Reflect)
+			}
+		}
+		return
+	}
+	for oh := rlo; oh < rhi; oh++ {
+		i := oh*p.SH + dh
+		gatherRow(d[(oh-oh0)*ow:(oh-oh0+1)*ow], src[i*w:(i+1)*w], dw, p.SW, lo, hi, p.Reflect)
 	}
 }
 
 // gatherRow sets d[j] = src[base+j·s] for j in [lo, hi), and the padding
 // outside that range to zero or, with reflect, to the mirrored element.
 func gatherRow[T Float](d, src []T, base, s, lo, hi int, reflect bool) {
-	w := len(src)
-	if reflect {
-		for j := 0; j < lo; j++ {
-			d[j] = src[reflectIndex(base+j*s, w)]
-		}
-		for j := hi; j < len(d); j++ {
-			d[j] = src[reflectIndex(base+j*s, w)]
-		}
-	} else {
-		clear(d[:lo])
-		clear(d[hi:])
+	if lo > 0 || hi < len(d) {
+		gatherPad(d, src, base, s, lo, hi, reflect)
 	}
 	if lo == hi {
 		return
 	}
-	if s == 1 {
-		copy(d[lo:hi], src[base+lo:base+hi])
-		return
+	switch s {
+	case 1:
+		copy(d[lo:hi], src[base+lo:])
+	case 2:
+		sv, dv := src[base+lo*2:], d[lo:hi]
+		_ = sv[2*(len(dv)-1)]
+		for j := range dv {
+			dv[j] = sv[2*j]
+		}
+	default:
+		sv, dv := src[base+lo*s:], d[lo:hi]
+		for j := range dv {
+			dv[j] = sv[j*s]
+		}
 	}
-	src = src[base+lo*s : base+(hi-1)*s+1]
-	d = d[lo:hi]
-	for j := range d {
-		d[j] = src[j*s]
+}
+
+// gatherPad fills the padding part of a gatherRow: d[:lo] and d[hi:].
+func gatherPad[T Float](d, src []T, base, s, lo, hi int, reflect bool) {
+	w := len(src)
+	for j := 0; j < lo; j++ {
+		var v T
+		if reflect {
+			v = src[reflectIndex(base+j*s, w)]
+		}
+		d[j] = v
+	}
+	for j := hi; j < len(d); j++ {
+		var v T
+		if reflect {
+			v = src[reflectIndex(base+j*s, w)]
+		}
+		d[j] = v
 	}
 }
 
@@ -248,8 +309,7 @@ func gatherRow[T Float](d, src []T, base, s, lo, hi int, reflect bool) {
 // chunk's sample u/C. Distinct units write disjoint planes.
 func (wk *convWork[T]) col2imUnits(u0, u1 int) {
 	p := &wk.p
-	kk, hw := p.KH*p.KW, p.H*p.W
-	ow := p.OW
+	kk, hw, ow := p.KH*p.KW, p.H*p.W, p.OW
 	n0 := wk.g0 / p.OH
 	for u := u0; u < u1; u++ {
 		n, c := n0+u/p.C, u%p.C
@@ -258,21 +318,29 @@ func (wk *convWork[T]) col2imUnits(u0, u1 int) {
 		for kh := 0; kh < p.KH; kh++ {
 			for kw := 0; kw < p.KW; kw++ {
 				r := c*kk + kh*p.KW + kw
-				base := kw - p.PW
-				lo, hi := span(base, p.SW, p.W, ow)
-				src := wk.col[r*wk.ncols : (r+1)*wk.ncols]
-				for g := ga; g < gb; g++ {
-					ih := (g-n*p.OH)*p.SH - p.PH + kh
-					if ih < 0 || ih >= p.H {
-						if !p.Reflect {
-							continue
-						}
-						ih = reflectIndex(ih, p.H)
-					}
-					scatterRow(plane[ih*p.W:(ih+1)*p.W], src[(g-wk.g0)*ow:(g-wk.g0+1)*ow], base, p.SW, lo, hi, p.Reflect)
-				}
+				src := wk.col[r*wk.ncols+(ga-wk.g0)*ow : r*wk.ncols+(gb-wk.g0)*ow]
+				col2imPlane(plane, src, p, ga-n*p.OH, gb-n*p.OH, kh, kw)
 			}
 		}
+	}
+}
+
+// col2imPlane is the adjoint of im2colPlane: it adds s, output rows
+// [oh0, oh1) × OW, into the input plane dst (H×W) as seen by kernel tap
+// (kh, kw), mirrored padding adding into the elements it mirrors.
+func col2imPlane[T Float](dst, s []T, p *ConvParams, oh0, oh1, kh, kw int) {
+	ow, w := p.OW, p.W
+	dh, dw := kh-p.PH, kw-p.PW
+	lo, hi := span(dw, p.SW, w, ow)
+	for oh := oh0; oh < oh1; oh++ {
+		i := oh*p.SH + dh
+		if uint(i) >= uint(p.H) {
+			if !p.Reflect {
+				continue
+			}
+			i = reflectIndex(i, p.H)
+		}
+		scatterRow(dst[i*w:(i+1)*w], s[(oh-oh0)*ow:(oh-oh0+1)*ow], dw, p.SW, lo, hi, p.Reflect)
 	}
 }
 
@@ -280,8 +348,8 @@ func (wk *convWork[T]) col2imUnits(u0, u1 int) {
 // [lo, hi), and with reflect the padding entries are added to the
 // elements they mirror.
 func scatterRow[T Float](dst, d []T, base, s, lo, hi int, reflect bool) {
-	w := len(dst)
-	if reflect {
+	if reflect && (lo > 0 || hi < len(d)) {
+		w := len(dst)
 		for j := 0; j < lo; j++ {
 			dst[reflectIndex(base+j*s, w)] += d[j]
 		}
@@ -292,17 +360,28 @@ func scatterRow[T Float](dst, d []T, base, s, lo, hi int, reflect bool) {
 	if lo == hi {
 		return
 	}
-	if s == 1 {
-		dst = dst[base+lo : base+hi]
-		d = d[lo:hi]
-		for j := range dst {
-			dst[j] += d[j]
+	dv := d[lo:hi]
+	switch s {
+	case 1:
+		addTo(dst[base+lo:base+hi], dv)
+	case 2:
+		dd := dst[base+lo*2:]
+		_ = dd[2*(len(dv)-1)]
+		for j, v := range dv {
+			dd[2*j] += v
 		}
-		return
+	default:
+		dd := dst[base+lo*s:]
+		for j, v := range dv {
+			dd[j*s] += v
+		}
 	}
-	dst = dst[base+lo*s : base+(hi-1)*s+1]
-	d = d[lo:hi]
-	for j := range d {
-		dst[j*s] += d[j]
+}
+
+// addTo sets dst[j] += src[j] for j < len(dst).
+func addTo[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	for j, v := range src {
+		dst[j] += v
 	}
 }
