@@ -208,7 +208,9 @@ func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 	wk := getConvWork[T]()
 	defer putConvWork(wk)
 	wk.begin(&p, gx)
-	clear(gx[:p.InputLen()])
+	if !wk.phases {
+		clear(gx[:p.InputLen()])
+	}
 	for g0 := 0; g0 < p.N*p.OH; {
 		g1 := wk.chunkEnd(g0)
 		ncols := wk.setChunk(g0, g1)

@@ -52,6 +52,7 @@ func testGeometries() []ConvParams {
 		geom(2, 3, 6, 9, 2, 3, 1, 1, 2, 1, 0, false),
 		geom(1, 2, 7, 5, 3, 1, 5, 2, 1, 0, 2, true),
 		geom(3, 1, 9, 12, 1, 4, 3, 2, 3, 2, 1, true),
+		geom(2, 2, 10, 11, 3, 5, 4, 3, 2, 2, 1, false),
 		geom(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, false),
 		geom(1, 1, 2, 3, 1, 3, 3, 1, 1, 1, 1, true),
 		geom(3, 2, 3, 3, 2, 3, 3, 1, 1, 2, 2, false), // rows of pure padding

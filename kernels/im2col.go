@@ -26,17 +26,24 @@ type convWork[T Float] struct {
 	col []T // column matrix of the current chunk, ckk × ncols
 	tmp []T // K × ncols, used when a chunk spans several samples
 	wp  []T // kn2row: the weight as (K·KH·KW)×C, or its gradient
+	ph  []T // phase planes of samples [phN0, phN0+phNs), C·SH·SW planes each
 
-	rows   int // output rows per chunk within one sample (< OH), or 0
-	spp    int // whole samples per chunk when rows == 0
-	g0, g1 int // current chunk's global output rows
-	ncols  int // current chunk's columns, (g1−g0)·OW
-	ns     int // samples the current chunk touches
+	phases     bool // whether the input is read through phase planes
+	hh, wh     int  // phase plane size, ⌈H/SH⌉×⌈W/SW⌉
+	phN0, phNs int  // samples held in ph (phNs == 0: none yet)
+	bands      int  // bands of rows per plane in col2im
+	rows       int  // output rows per chunk within one sample (< OH), or 0
+	spp        int  // whole samples per chunk when rows == 0
+	g0, g1     int  // current chunk's global output rows (kn2row: input rows)
+	ncols      int  // current chunk's columns, (g1−g0)·OW
+	ns         int  // samples the current chunk touches
 
-	im2colFn   func(lo, hi int)
-	col2imFn   func(lo, hi int)
-	shiftAddFn func(lo, hi int)
-	foldFn     func(lo, hi int)
+	im2colFn       func(lo, hi int)
+	col2imFn       func(lo, hi int)
+	shiftAddFn     func(lo, hi int)
+	foldFn         func(lo, hi int)
+	deinterleaveFn func(lo, hi int)
+	interleaveFn   func(lo, hi int)
 }
 
 // convPools maps a type token any((*T)(nil)) to its *convPool[T].
@@ -75,11 +82,14 @@ func getConvWork[T Float]() *convWork[T] {
 	wk.col2imFn = wk.col2imUnits
 	wk.shiftAddFn = wk.shiftAddRows
 	wk.foldFn = wk.foldRows
+	wk.deinterleaveFn = wk.deinterleaveUnits
+	wk.interleaveFn = wk.interleaveUnits
 	return wk
 }
 
 func putConvWork[T Float](wk *convWork[T]) {
 	wk.x = nil
+	wk.phases, wk.phNs = false, 0
 	cp := poolFor[T]()
 	cp.mu.Lock()
 	cp.free = append(cp.free, wk)
@@ -107,6 +117,9 @@ func (cp *convPool[T]) release() {
 func (wk *convWork[T]) begin(p *ConvParams, x []T) {
 	wk.p = *p
 	wk.x = x
+	wk.phases = p.phased()
+	wk.hh, wk.wh = (p.H+p.SH-1)/p.SH, (p.W+p.SW-1)/p.SW
+	wk.phNs = 0
 	ckk := p.C * p.KH * p.KW
 	r := colTarget / (ckk * p.OW)
 	if m := (minCols + p.OW - 1) / p.OW; r < m {
@@ -156,14 +169,167 @@ func grow[T Float](s []T, n int) []T {
 	return s[:n]
 }
 
-// im2col fills the column matrix of the current chunk from wk.x.
-func (wk *convWork[T]) im2col() {
-	ParallelFor(wk.p.C*wk.p.KH*wk.p.KW, wk.im2colFn)
+// Stride-s convolutions with zero padding read the input through its s×s
+// phase planes (the elements whose row ≡ a and column ≡ b mod s), which
+// turns every kernel tap into a unit-stride shifted copy of one plane:
+// x[oh·s+dh] = phase[dh mod s][oh + ⌊dh/s⌋]. One deinterleaving pass over
+// the input replaces KH·KW strided gathers, and likewise col2im adds into
+// phase planes with unit stride and interleaves them once at the end.
+
+// phased reports whether the current call goes through phase planes.
+func (p *ConvParams) phased() bool {
+	return !p.Reflect && (p.SH > 1 || p.SW > 1)
 }
 
-// col2im adds the column gradient of the current chunk into wk.x.
+// tapGeom describes where a kernel tap reads: plane h×w, output position
+// o at plane position o·s + d, outside the plane zero or mirrored.
+type tapGeom struct {
+	h, w, dh, dw, sh, sw int
+	reflect              bool
+}
+
+// planeTap returns, for input channel c and tap (kh, kw), the index of the
+// plane the tap reads within a sample (a channel of wk.x, or a phase
+// plane of wk.ph) and where it reads.
+func (wk *convWork[T]) planeTap(c, kh, kw int) (int, tapGeom) {
+	p := &wk.p
+	dh, dw := kh-p.PH, kw-p.PW
+	if !wk.phases {
+		return c, tapGeom{p.H, p.W, dh, dw, p.SH, p.SW, p.Reflect}
+	}
+	a, b := floorMod(dh, p.SH), floorMod(dw, p.SW)
+	return (c*p.SH+a)*p.SW + b, tapGeom{wk.hh, wk.wh, (dh - a) / p.SH, (dw - b) / p.SW, 1, 1, false}
+}
+
+// floorMod returns a mod m in [0, m).
+func floorMod(a, m int) int {
+	r := a % m
+	if r < 0 {
+		r += m
+	}
+	return r
+}
+
+// plane returns plane pl of sample n: of wk.x, or of wk.ph when the call
+// goes through phase planes.
+func (wk *convWork[T]) plane(n, pl int) []T {
+	if wk.phases {
+		sz := wk.hh * wk.wh
+		o := ((n-wk.phN0)*wk.p.C*wk.p.SH*wk.p.SW + pl) * sz
+		return wk.ph[o : o+sz]
+	}
+	sz := wk.p.H * wk.p.W
+	o := (n*wk.p.C + pl) * sz
+	return wk.x[o : o+sz]
+}
+
+// setPhases sizes the phase planes for samples [n0, n0+ns).
+func (wk *convWork[T]) setPhases(n0, ns int) {
+	p := &wk.p
+	wk.phN0, wk.phNs = n0, ns
+	wk.ph = grow(wk.ph, ns*p.C*p.SH*p.SW*wk.hh*wk.wh)
+}
+
+// buildPhases deinterleaves samples [n0, n0+ns) of wk.x into phase planes
+// unless they are there already.
+func (wk *convWork[T]) buildPhases(n0, ns int) {
+	if wk.phNs > 0 && wk.phN0 == n0 && wk.phNs == ns {
+		return
+	}
+	wk.setPhases(n0, ns)
+	ParallelFor(ns*wk.p.C, wk.deinterleaveFn)
+}
+
+// deinterleaveUnits fills the phase planes of units [u0, u1), unit u being
+// channel u mod C of sample phN0 + u/C; missing elements (when the size
+// is not a multiple of the stride) are zero.
+func (wk *convWork[T]) deinterleaveUnits(u0, u1 int) {
+	p := &wk.p
+	hw, sz := p.H*p.W, wk.hh*wk.wh
+	for u := u0; u < u1; u++ {
+		n, c := wk.phN0+u/p.C, u%p.C
+		src := wk.x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
+		for a := 0; a < p.SH; a++ {
+			for b := 0; b < p.SW; b++ {
+				dst := wk.plane(n, (c*p.SH+a)*p.SW+b)[:sz]
+				for i := 0; i < wk.hh; i++ {
+					row := dst[i*wk.wh : (i+1)*wk.wh]
+					r := i*p.SH + a
+					if r >= p.H {
+						clear(row)
+						continue
+					}
+					sr := src[r*p.W : (r+1)*p.W]
+					nj := (p.W - b + p.SW - 1) / p.SW
+					gatherRow(row, sr, b, p.SW, 0, nj, false)
+				}
+			}
+		}
+	}
+}
+
+// interleaveUnits is the inverse of deinterleaveUnits, from the phase
+// planes to wk.x, for units [u0, u1).
+func (wk *convWork[T]) interleaveUnits(u0, u1 int) {
+	p := &wk.p
+	hw := p.H * p.W
+	for u := u0; u < u1; u++ {
+		n, c := wk.phN0+u/p.C, u%p.C
+		dst := wk.x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
+		for r := 0; r < p.H; r++ {
+			a, i := r%p.SH, r/p.SH
+			dr := dst[r*p.W : (r+1)*p.W]
+			for b := 0; b < p.SW; b++ {
+				src := wk.plane(n, (c*p.SH+a)*p.SW+b)[i*wk.wh : (i+1)*wk.wh]
+				nj := (p.W - b + p.SW - 1) / p.SW
+				if p.SW == 1 {
+					copy(dr, src[:nj])
+					continue
+				}
+				dd := dr[b:]
+				for j, v := range src[:nj] {
+					dd[j*p.SW] = v
+				}
+			}
+		}
+	}
+}
+
+// im2col fills the column matrix of the current chunk from wk.x.
+func (wk *convWork[T]) im2col() {
+	p := &wk.p
+	if wk.phases {
+		n0 := wk.g0 / p.OH
+		wk.buildPhases(n0, wk.ns)
+	}
+	ParallelFor(p.C*p.KH*p.KW, wk.im2colFn)
+}
+
+// col2im adds the column gradient of the current chunk into wk.x (or its
+// phase planes, interleaved into wk.x once a sample is complete).
 func (wk *convWork[T]) col2im() {
-	ParallelFor(wk.ns*wk.p.C, wk.col2imFn)
+	p := &wk.p
+	n0 := wk.g0 / p.OH
+	if wk.phases && wk.g0 == n0*p.OH {
+		wk.setPhases(n0, wk.ns)
+		clear(wk.ph)
+	}
+	units := wk.ns * p.C
+	rows := p.H
+	if wk.phases {
+		rows = wk.hh
+	}
+	// Split planes into bands of rows when there are too few of them to
+	// keep the threads busy (the first layer's 3 channels).
+	wk.bands = 1
+	if t := 4 * Threads(); units < t {
+		wk.bands = min(rows, (t+units-1)/units)
+	}
+	ParallelFor(units*wk.bands, wk.col2imFn)
+	if wk.phases && wk.g1%p.OH == 0 {
+		ParallelFor(wk.ns*p.C, wk.interleaveFn)
+		wk.phNs = 0
+	}
 }
 
 // reflectIndex mirrors i, in [−(n−1), 2(n−1)], into [0, n) about the
@@ -195,29 +361,28 @@ func span(base, s, w, ow int) (lo, hi int) {
 // (c, kh, kw) and each run of OW columns one output row of the chunk.
 func (wk *convWork[T]) im2colRows(r0, r1 int) {
 	p := &wk.p
-	kk, hw, ncols := p.KH*p.KW, p.H*p.W, wk.ncols
+	kk, ncols, ow := p.KH*p.KW, wk.ncols, p.OW
 	for r := r0; r < r1; r++ {
-		c, kh, kw := r/kk, r/p.KW%p.KH, r%p.KW
+		pl, t := wk.planeTap(r/kk, r/p.KW%p.KH, r%p.KW)
 		dst := wk.col[r*ncols : (r+1)*ncols]
 		for g := wk.g0; g < wk.g1; {
 			n := g / p.OH
 			ge := min(wk.g1, (n+1)*p.OH)
-			plane := wk.x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
-			im2colPlane(dst[(g-wk.g0)*p.OW:(ge-wk.g0)*p.OW], plane, p, g-n*p.OH, ge-n*p.OH, kh, kw)
+			tapGather(dst[(g-wk.g0)*ow:(ge-wk.g0)*ow], wk.plane(n, pl), &t, ow, g-n*p.OH, ge-n*p.OH)
 			g = ge
 		}
 	}
 }
 
-// im2colPlane fills d, output rows [oh0, oh1) × OW, with the input plane
-// src (H×W) as seen by kernel tap (kh, kw): d[oh][ow] =
-// src[oh·SH+kh−PH][ow·SW+kw−PW], padding being zero or mirrored.
-func im2colPlane[T Float](d, src []T, p *ConvParams, oh0, oh1, kh, kw int) {
-	ow, w := p.OW, p.W
-	dh, dw := kh-p.PH, kw-p.PW
-	lo, hi := span(dw, p.SW, w, ow)
-	rlo, rhi := span(dh, p.SH, p.H, p.OH)
-	rlo, rhi = min(max(rlo, oh0), oh1), min(max(rhi, oh0), oh1)
+// tapGather fills d, output rows [oh0, oh1) × ow, with what one kernel
+// tap reads from the plane src: d[oh][j] = src[oh·sh+dh][j·sw+dw], the
+// padding zero or mirrored.
+func tapGather[T Float](d, src []T, t *tapGeom, ow, oh0, oh1 int) {
+	w := t.w
+	lo, hi := span(t.dw, t.sw, w, ow)
+	rlo, rhi := span(t.dh, t.sh, t.h, oh1)
+	rlo = max(rlo, oh0)
+	rhi = max(rhi, rlo)
 	for oh := oh0; oh < oh1; oh++ {
 		if oh == rlo {
 			oh = rhi
@@ -227,35 +392,35 @@ func im2colPlane[T Float](d, src []T, p *ConvParams, oh0, oh1, kh, kw int) {
 		}
 		// A row in the vertical padding.
 		row := d[(oh-oh0)*ow : (oh-oh0+1)*ow]
-		if !p.Reflect {
+		if !t.reflect {
 			clear(row)
 			continue
 		}
-		i := reflectIndex(oh*p.SH+dh, p.H)
-		gatherRow(row, src[i*w:(i+1)*w], dw, p.SW, lo, hi, true)
+		i := reflectIndex(oh*t.sh+t.dh, t.h)
+		gatherRow(row, src[i*w:(i+1)*w], t.dw, t.sw, lo, hi, true)
 	}
 	if rlo >= rhi {
 		return
 	}
-	if p.SH == 1 && p.SW == 1 && w == ow {
+	if t.sh == 1 && t.sw == 1 && w == ow {
 		// Consecutive rows are contiguous on both sides: one copy, then
 		// the horizontal padding, which the copy filled with elements of
 		// the neighbouring rows, rewritten.
 		blk := d[(rlo-oh0)*ow : (rhi-oh0)*ow]
-		start := (rlo+dh)*w + dw
+		start := (rlo+t.dh)*w + t.dw
 		a, b := max(0, -start), min(len(blk), len(src)-start)
 		copy(blk[a:b], src[start+a:start+b])
 		if lo > 0 || hi < ow {
 			for oh := rlo; oh < rhi; oh++ {
-				i := oh + dh
-				gatherPad(blk[(oh-rlo)*ow:(oh-rlo+1)*ow], src[i*w:(i+1)*w], dw, 1, lo, hi, p.Reflect)
+				i := oh + t.dh
+				gatherPad(blk[(oh-rlo)*ow:(oh-rlo+1)*ow], src[i*w:(i+1)*w], t.dw, 1, lo, hi, t.reflect)
 			}
 		}
 		return
 	}
 	for oh := rlo; oh < rhi; oh++ {
-		i := oh*p.SH + dh
-		gatherRow(d[(oh-oh0)*ow:(oh-oh0+1)*ow], src[i*w:(i+1)*w], dw, p.SW, lo, hi, p.Reflect)
+		i := oh*t.sh + t.dh
+		gatherRow(d[(oh-oh0)*ow:(oh-oh0+1)*ow], src[i*w:(i+1)*w], t.dw, t.sw, lo, hi, t.reflect)
 	}
 }
 
@@ -305,42 +470,54 @@ func gatherPad[T Float](d, src []T, base, s, lo, hi int, reflect bool) {
 }
 
 // col2imUnits adds the column gradient of the current chunk into the
-// gradient planes of units [u0, u1), unit u being channel u mod C of the
-// chunk's sample u/C. Distinct units write disjoint planes.
+// planes of units [u0, u1): unit u is band u mod bands of the rows of
+// channel (u/bands) mod C of the chunk's sample u/(bands·C), and covers
+// all the phase planes of that channel. Distinct units write disjoint
+// rows.
 func (wk *convWork[T]) col2imUnits(u0, u1 int) {
 	p := &wk.p
-	kk, hw, ow := p.KH*p.KW, p.H*p.W, p.OW
+	ow, nb := p.OW, wk.bands
 	n0 := wk.g0 / p.OH
 	for u := u0; u < u1; u++ {
-		n, c := n0+u/p.C, u%p.C
+		bi, nc := u%nb, u/nb
+		n, c := n0+nc/p.C, nc%p.C
 		ga, gb := max(wk.g0, n*p.OH), min(wk.g1, (n+1)*p.OH)
-		plane := wk.x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
 		for kh := 0; kh < p.KH; kh++ {
 			for kw := 0; kw < p.KW; kw++ {
-				r := c*kk + kh*p.KW + kw
+				pl, t := wk.planeTap(c, kh, kw)
+				r := (c*p.KH+kh)*p.KW + kw
 				src := wk.col[r*wk.ncols+(ga-wk.g0)*ow : r*wk.ncols+(gb-wk.g0)*ow]
-				col2imPlane(plane, src, p, ga-n*p.OH, gb-n*p.OH, kh, kw)
+				tapScatter(wk.plane(n, pl), src, &t, ow, ga-n*p.OH, gb-n*p.OH, bi*t.h/nb, (bi+1)*t.h/nb)
 			}
 		}
 	}
 }
 
-// col2imPlane is the adjoint of im2colPlane: it adds s, output rows
-// [oh0, oh1) × OW, into the input plane dst (H×W) as seen by kernel tap
-// (kh, kw), mirrored padding adding into the elements it mirrors.
-func col2imPlane[T Float](dst, s []T, p *ConvParams, oh0, oh1, kh, kw int) {
-	ow, w := p.OW, p.W
-	dh, dw := kh-p.PH, kw-p.PW
-	lo, hi := span(dw, p.SW, w, ow)
-	for oh := oh0; oh < oh1; oh++ {
-		i := oh*p.SH + dh
-		if uint(i) >= uint(p.H) {
-			if !p.Reflect {
+// tapScatter is the adjoint of tapGather restricted to plane rows
+// [i0, i1): it adds s, output rows [oh0, oh1) × ow, into the plane dst
+// where the tap reads, mirrored padding adding into the elements it
+// mirrors.
+func tapScatter[T Float](dst, s []T, t *tapGeom, ow, oh0, oh1, i0, i1 int) {
+	w := t.w
+	lo, hi := span(t.dw, t.sw, w, ow)
+	ohA, ohB := oh0, oh1
+	if !t.reflect {
+		// Only the output rows that land in [i0, i1).
+		a, b := span(t.dh-i0, t.sh, i1-i0, oh1)
+		ohA, ohB = max(oh0, a), max(oh0, b)
+	}
+	for oh := ohA; oh < ohB; oh++ {
+		i := oh*t.sh + t.dh
+		if uint(i) >= uint(t.h) {
+			if !t.reflect {
 				continue
 			}
-			i = reflectIndex(i, p.H)
+			i = reflectIndex(i, t.h)
 		}
-		scatterRow(dst[i*w:(i+1)*w], s[(oh-oh0)*ow:(oh-oh0+1)*ow], dw, p.SW, lo, hi, p.Reflect)
+		if i < i0 || i >= i1 {
+			continue
+		}
+		scatterRow(dst[i*w:(i+1)*w], s[(oh-oh0)*ow:(oh-oh0+1)*ow], t.dw, t.sw, lo, hi, t.reflect)
 	}
 }
 
