@@ -26,12 +26,14 @@ type convWork[T Float] struct {
 	col []T // column matrix of the current chunk, ckk × ncols
 	tmp []T // K × ncols, used when a chunk spans several samples
 	wp  []T // kn2row: the weight as (K·KH·KW)×C, or its gradient
+	w   []T // kn2row: the weight being permuted
 	ph  []T // phase planes of samples [phN0, phN0+phNs), C·SH·SW planes each
 
 	phases     bool // whether the input is read through phase planes
 	hh, wh     int  // phase plane size, ⌈H/SH⌉×⌈W/SW⌉
 	phN0, phNs int  // samples held in ph (phNs == 0: none yet)
 	bands      int  // bands of rows per plane in col2im
+	unpermute  bool // kn2row: permute from wp back to w
 	rows       int  // output rows per chunk within one sample (< OH), or 0
 	spp        int  // whole samples per chunk when rows == 0
 	g0, g1     int  // current chunk's global output rows (kn2row: input rows)
@@ -44,6 +46,7 @@ type convWork[T Float] struct {
 	foldFn         func(lo, hi int)
 	deinterleaveFn func(lo, hi int)
 	interleaveFn   func(lo, hi int)
+	permuteFn      func(lo, hi int)
 }
 
 // convPools maps a type token any((*T)(nil)) to its *convPool[T].
@@ -84,6 +87,7 @@ func getConvWork[T Float]() *convWork[T] {
 	wk.foldFn = wk.foldRows
 	wk.deinterleaveFn = wk.deinterleaveUnits
 	wk.interleaveFn = wk.interleaveUnits
+	wk.permuteFn = wk.permuteUnits
 	return wk
 }
 

@@ -44,28 +44,34 @@ func (p *ConvParams) useKn2row(op int) bool {
 	return a < b
 }
 
-// permuteWeight sets wp[(k·KK+t)·C+c] = w[(k·C+c)·KK+t], KK = KH·KW.
-func permuteWeight[T Float](wp, w []T, k, c, kk int) {
-	for i := 0; i < k; i++ {
-		for j := 0; j < c; j++ {
-			src := w[(i*c+j)*kk : (i*c+j+1)*kk]
-			for t, v := range src {
-				wp[(i*kk+t)*c+j] = v
+// permuteUnits sets, for output channels k in [k0, k1),
+// wp[(k·KK+t)·C+c] = w[(k·C+c)·KK+t] (KK = KH·KW), or the reverse when
+// wk.unpermute is set; wk.w is the weight side.
+func (wk *convWork[T]) permuteUnits(k0, k1 int) {
+	c, kk := wk.p.C, wk.p.KH*wk.p.KW
+	for i := k0; i < k1; i++ {
+		s := wk.w[i*c*kk : (i+1)*c*kk]
+		for t := 0; t < kk; t++ {
+			d := wk.wp[(i*kk+t)*c : (i*kk+t+1)*c]
+			if wk.unpermute {
+				for j, v := range d {
+					s[j*kk+t] = v
+				}
+			} else {
+				for j := range d {
+					d[j] = s[j*kk+t]
+				}
 			}
 		}
 	}
 }
 
-// unpermuteWeight is the inverse of permuteWeight.
-func unpermuteWeight[T Float](w, wp []T, k, c, kk int) {
-	for i := 0; i < k; i++ {
-		for j := 0; j < c; j++ {
-			dst := w[(i*c+j)*kk : (i*c+j+1)*kk]
-			for t := range dst {
-				dst[t] = wp[(i*kk+t)*c+j]
-			}
-		}
-	}
+// permute lays w out as wp, or wp back out as w when back is set, in
+// parallel over the output channels.
+func (wk *convWork[T]) permute(w []T, back bool) {
+	wk.w, wk.unpermute = w, back
+	ParallelFor(wk.p.K, wk.permuteFn)
+	wk.w = nil
 }
 
 // kn2rowForward computes y = conv(x, w) by the kn2row lowering.
@@ -76,7 +82,7 @@ func kn2rowForward[T Float](p *ConvParams, x, w, y []T) {
 	kk, hw, ohw := p.KH*p.KW, p.H*p.W, p.OH*p.OW
 	m := p.K * kk
 	wk.wp = grow(wk.wp, m*p.C)
-	permuteWeight(wk.wp, w, p.K, p.C, kk)
+	wk.permute(w, false)
 	wk.col = grow(wk.col, m*hw)
 	for n := 0; n < p.N; n++ {
 		Gemm(false, false, m, hw, p.C, 1, wk.wp, p.C, x[n*p.C*hw:], hw, 0, wk.col, hw)
@@ -144,7 +150,7 @@ func kn2rowData[T Float](p *ConvParams, gy, w, gx []T) {
 	kk, hw, ohw := p.KH*p.KW, p.H*p.W, p.OH*p.OW
 	m := p.K * kk
 	wk.wp = grow(wk.wp, m*p.C)
-	permuteWeight(wk.wp, w, p.K, p.C, kk)
+	wk.permute(w, false)
 	band := wk.kn2rowBands()
 	for n := 0; n < p.N; n++ {
 		wk.x = gy[n*p.K*ohw : (n+1)*p.K*ohw]
@@ -175,7 +181,7 @@ func kn2rowWeight[T Float](p *ConvParams, x, gy, gw []T) {
 			beta = 1
 		}
 	}
-	unpermuteWeight(gw, wk.wp, p.K, p.C, kk)
+	wk.permute(gw, true)
 }
 
 // setBand makes input rows [i0, i1) the current band, sizing G for it, and
@@ -214,8 +220,12 @@ func (wk *convWork[T]) foldRows(t0, t1 int) {
 				if lo > 0 || hi < w {
 					for i := rlo; i < rhi; i++ {
 						row := blk[(i-rlo)*w : (i-rlo+1)*w]
-						clear(row[:lo])
-						clear(row[hi:])
+						for j := range row[:lo] {
+							row[j] = 0
+						}
+						for j := hi; j < len(row); j++ {
+							row[j] = 0
+						}
 					}
 				}
 			} else {
@@ -241,29 +251,34 @@ func (wk *convWork[T]) foldRows(t0, t1 int) {
 // element that position mirrors.
 func foldReflected[T Float](g, gy []T, p *ConvParams, i0, i1, dh, dw int) {
 	ow, w := p.OW, p.W
-	clo, chi := span(dw, 1, w, ow) // output columns landing inside
-	for oh := 0; oh < p.OH; oh++ {
-		q := oh + dh
-		row := gy[oh*ow : (oh+1)*ow]
-		if uint(q) < uint(p.H) {
-			if q < i0 || q >= i1 || (clo == 0 && chi == ow) {
-				continue
-			}
-			dst := g[(q-i0)*w : (q-i0+1)*w]
+	// Rows landing inside: only their columns in the padding.
+	if clo, chi := span(dw, 1, w, ow); clo > 0 || chi < ow {
+		for oh := max(0, i0-dh); oh < min(p.OH, i1-dh); oh++ {
+			row := gy[oh*ow : (oh+1)*ow]
+			dst := g[(oh+dh-i0)*w : (oh+dh-i0+1)*w]
 			for j := 0; j < clo; j++ {
 				dst[reflectIndex(j+dw, w)] += row[j]
 			}
 			for j := chi; j < ow; j++ {
 				dst[reflectIndex(j+dw, w)] += row[j]
 			}
-			continue
+		}
+	}
+	// Rows in the padding: all of it, mirrored both ways.
+	for oh := 0; oh < p.OH; oh++ {
+		q := oh + dh
+		if q >= 0 {
+			if q < p.H {
+				oh = p.H - dh - 1 // skip the rows landing inside
+				continue
+			}
 		}
 		i := reflectIndex(q, p.H)
 		if i < i0 || i >= i1 {
 			continue
 		}
 		dst := g[(i-i0)*w : (i-i0+1)*w]
-		for j, v := range row {
+		for j, v := range gy[oh*ow : (oh+1)*ow] {
 			dst[reflectIndex(j+dw, w)] += v
 		}
 	}
