@@ -500,27 +500,68 @@ func (wk *convWork[T]) col2imUnits(u0, u1 int) {
 // tapScatter is the adjoint of tapGather restricted to plane rows
 // [i0, i1): it adds s, output rows [oh0, oh1) × ow, into the plane dst
 // where the tap reads, mirrored padding adding into the elements it
-// mirrors.
+// mirrors. It may zero the elements of s that fall in the horizontal
+// padding. Calls for disjoint [i0, i1) touch disjoint rows of s and dst.
 func tapScatter[T Float](dst, s []T, t *tapGeom, ow, oh0, oh1, i0, i1 int) {
 	w := t.w
 	lo, hi := span(t.dw, t.sw, w, ow)
-	ohA, ohB := oh0, oh1
-	if !t.reflect {
-		// Only the output rows that land in [i0, i1).
-		a, b := span(t.dh-i0, t.sh, i1-i0, oh1)
-		ohA, ohB = max(oh0, a), max(oh0, b)
-	}
-	for oh := ohA; oh < ohB; oh++ {
-		i := oh*t.sh + t.dh
-		if uint(i) >= uint(t.h) {
-			if !t.reflect {
-				continue
+	if t.reflect {
+		// Rows in the vertical padding that mirror into [i0, i1).
+		vlo, vhi := span(t.dh, t.sh, t.h, oh1)
+		vlo, vhi = max(vlo, oh0), max(vhi, oh0)
+		for oh := oh0; oh < oh1; oh++ {
+			if oh == vlo {
+				oh = max(vhi, vlo)
+				if oh == oh1 {
+					break
+				}
 			}
-			i = reflectIndex(i, t.h)
+			i := reflectIndex(oh*t.sh+t.dh, t.h)
+			if i >= i0 && i < i1 {
+				scatterRow(dst[i*w:(i+1)*w], s[(oh-oh0)*ow:(oh-oh0+1)*ow], t.dw, t.sw, lo, hi, true)
+			}
 		}
-		if i < i0 || i >= i1 {
-			continue
+	}
+	// Rows landing in [i0, i1).
+	ra, rb := span(t.dh-i0, t.sh, i1-i0, oh1)
+	ra, rb = max(oh0, ra), max(oh0, rb)
+	if ra >= rb {
+		return
+	}
+	if t.sh == 1 && t.sw == 1 && w == ow {
+		// Consecutive rows are contiguous on both sides: one long add,
+		// once the elements that would wrap into a neighbouring row have
+		// been folded (Reflect) and zeroed.
+		blk := s[(ra-oh0)*ow : (rb-oh0)*ow]
+		if lo > 0 || hi < ow {
+			for oh := ra; oh < rb; oh++ {
+				row := blk[(oh-ra)*ow : (oh-ra+1)*ow]
+				if t.reflect {
+					i := oh + t.dh
+					dr := dst[i*w : (i+1)*w]
+					for j, v := range row[:lo] {
+						dr[reflectIndex(t.dw+j, w)] += v
+					}
+					for j := hi; j < ow; j++ {
+						dr[reflectIndex(t.dw+j, w)] += row[j]
+					}
+				}
+				for j := range row[:lo] {
+					row[j] = 0
+				}
+				for j := hi; j < ow; j++ {
+					row[j] = 0
+				}
+			}
 		}
+		// Clip to the rows [ra+dh, rb+dh) of dst, which this call owns.
+		start := (ra+t.dh)*w + t.dw
+		x, y := max(0, -t.dw), min(len(blk), len(blk)-t.dw)
+		addTo(dst[start+x:start+y], blk[x:y])
+		return
+	}
+	for oh := ra; oh < rb; oh++ {
+		i := oh*t.sh + t.dh
 		scatterRow(dst[i*w:(i+1)*w], s[(oh-oh0)*ow:(oh-oh0+1)*ow], t.dw, t.sw, lo, hi, t.reflect)
 	}
 }
