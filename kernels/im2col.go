@@ -249,26 +249,62 @@ func (wk *convWork[T]) buildPhases(n0, ns int) {
 // is not a multiple of the stride) are zero.
 func (wk *convWork[T]) deinterleaveUnits(u0, u1 int) {
 	p := &wk.p
-	hw, sz := p.H*p.W, wk.hh*wk.wh
+	hw, wh := p.H*p.W, wk.wh
 	for u := u0; u < u1; u++ {
 		n, c := wk.phN0+u/p.C, u%p.C
 		src := wk.x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
 		for a := 0; a < p.SH; a++ {
-			for b := 0; b < p.SW; b++ {
-				dst := wk.plane(n, (c*p.SH+a)*p.SW+b)[:sz]
-				for i := 0; i < wk.hh; i++ {
-					row := dst[i*wk.wh : (i+1)*wk.wh]
-					r := i*p.SH + a
+			for i := 0; i < wk.hh; i++ {
+				r := i*p.SH + a
+				if p.SW == 2 {
+					d0 := wk.plane(n, (c*p.SH+a)*2)[i*wh : (i+1)*wh]
+					d1 := wk.plane(n, (c*p.SH+a)*2+1)[i*wh : (i+1)*wh]
+					if r >= p.H {
+						clear(d0)
+						clear(d1)
+						continue
+					}
+					splitPairs(d0, d1, src[r*p.W:(r+1)*p.W])
+					continue
+				}
+				for b := 0; b < p.SW; b++ {
+					row := wk.plane(n, (c*p.SH+a)*p.SW+b)[i*wh : (i+1)*wh]
 					if r >= p.H {
 						clear(row)
 						continue
 					}
-					sr := src[r*p.W : (r+1)*p.W]
 					nj := (p.W - b + p.SW - 1) / p.SW
-					gatherRow(row, sr, b, p.SW, 0, nj, false)
+					gatherRow(row, src[r*p.W:(r+1)*p.W], b, p.SW, 0, nj, false)
 				}
 			}
 		}
+	}
+}
+
+// splitPairs sets d0[j] = s[2j] and d1[j] = s[2j+1], zero where s ends;
+// len(d0) = len(d1) = ⌈len(s)/2⌉.
+func splitPairs[T Float](d0, d1, s []T) {
+	n := len(s) / 2
+	d0, d1 = d0[:len(d0)], d1[:len(d0)]
+	for j := range d0[:n] {
+		pair := s[2*j : 2*j+2 : 2*j+2]
+		d0[j], d1[j] = pair[0], pair[1]
+	}
+	if n < len(d0) {
+		d0[n], d1[n] = s[2*n], 0
+	}
+}
+
+// joinPairs is the inverse of splitPairs.
+func joinPairs[T Float](s, d0, d1 []T) {
+	n := len(s) / 2
+	d1 = d1[:len(d0)]
+	for j := range d0[:n] {
+		pair := s[2*j : 2*j+2 : 2*j+2]
+		pair[0], pair[1] = d0[j], d1[j]
+	}
+	if n < len(d0) {
+		s[2*n] = d0[n]
 	}
 }
 
@@ -276,15 +312,19 @@ func (wk *convWork[T]) deinterleaveUnits(u0, u1 int) {
 // planes to wk.x, for units [u0, u1).
 func (wk *convWork[T]) interleaveUnits(u0, u1 int) {
 	p := &wk.p
-	hw := p.H * p.W
+	hw, wh := p.H*p.W, wk.wh
 	for u := u0; u < u1; u++ {
 		n, c := wk.phN0+u/p.C, u%p.C
 		dst := wk.x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
 		for r := 0; r < p.H; r++ {
 			a, i := r%p.SH, r/p.SH
 			dr := dst[r*p.W : (r+1)*p.W]
+			if p.SW == 2 {
+				joinPairs(dr, wk.plane(n, (c*p.SH+a)*2)[i*wh:(i+1)*wh], wk.plane(n, (c*p.SH+a)*2+1)[i*wh:(i+1)*wh])
+				continue
+			}
 			for b := 0; b < p.SW; b++ {
-				src := wk.plane(n, (c*p.SH+a)*p.SW+b)[i*wk.wh : (i+1)*wk.wh]
+				src := wk.plane(n, (c*p.SH+a)*p.SW+b)[i*wh : (i+1)*wh]
 				nj := (p.W - b + p.SW - 1) / p.SW
 				if p.SW == 1 {
 					copy(dr, src[:nj])
