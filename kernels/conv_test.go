@@ -381,6 +381,9 @@ func TestConvPanicsOnBadInput(t *testing.T) {
 // allocate nothing (single-threaded, so that only this package's code is
 // measured), in every chunking mode and lowering.
 func TestConvNoAllocs(t *testing.T) {
+	if convRaceDetector {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
 	defer SetThreads(Threads())
 	SetThreads(1)
 	defer func(ct, mc int) { colTarget, minCols = ct, mc }(colTarget, minCols)
