@@ -108,9 +108,13 @@ func (wk *convWork[T]) shiftAddRows(r0, r1 int) {
 				}
 				i = reflectIndex(i, p.H)
 			}
+			row := wk.col[(k*kk+kh*p.KW)*hw+i*w:]
+			// Columns where every tap of the row lands inside: summed
+			// four taps at a time; the rest tap by tap.
+			jlo, _ := span(-p.PW, 1, w, ow)
+			_, jhi := span(p.KW-1-p.PW, 1, w, ow)
 			for kw := 0; kw < p.KW; kw++ {
-				t := k*kk + kh*p.KW + kw
-				src := wk.col[t*hw+i*w : t*hw+(i+1)*w]
+				src := row[kw*hw : kw*hw+w]
 				base := kw - p.PW
 				lo, hi := span(base, 1, w, ow)
 				if p.Reflect {
@@ -121,11 +125,42 @@ func (wk *convWork[T]) shiftAddRows(r0, r1 int) {
 						d[j] += src[reflectIndex(base+j, w)]
 					}
 				}
-				if lo < hi {
-					addTo(d[lo:hi], src[base+lo:base+hi])
+				if jlo >= jhi {
+					if lo < hi {
+						addTo(d[lo:hi], src[base+lo:base+hi])
+					}
+					continue
+				}
+				if lo < jlo {
+					addTo(d[lo:jlo], src[base+lo:base+jlo])
+				}
+				if jhi < hi {
+					addTo(d[jhi:hi], src[base+jhi:base+hi])
+				}
+			}
+			if jlo < jhi {
+				dd := d[jlo:jhi]
+				tap := func(kw int) []T {
+					o := kw*hw + kw - p.PW + jlo
+					return row[o : o+len(dd)]
+				}
+				kw := 0
+				for ; kw+4 <= p.KW; kw += 4 {
+					add4(dd, tap(kw), tap(kw+1), tap(kw+2), tap(kw+3))
+				}
+				for ; kw < p.KW; kw++ {
+					addTo(dd, tap(kw))
 				}
 			}
 		}
+	}
+}
+
+// add4 sets d[j] += a[j] + b[j] + c[j] + e[j].
+func add4[T Float](d, a, b, c, e []T) {
+	a, b, c, e = a[:len(d)], b[:len(d)], c[:len(d)], e[:len(d)]
+	for j := range d {
+		d[j] += a[j] + b[j] + c[j] + e[j]
 	}
 }
 
