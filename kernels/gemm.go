@@ -1,36 +1,207 @@
 package kernels
 
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+//go:generate go run gemm_asmgen.go
+
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // where op(X) is X or Xᵀ as transA and transB say. op(A) is m×k, op(B) is
 // k×n and C is m×n; lda, ldb and ldc are the row strides of A, B and C as
-// stored. With beta == 0, C is overwritten and its old contents (even NaN)
-// are ignored.
+// stored (A is m×k, or k×m when transA; B is k×n, or n×k when transB).
+// With beta == 0, C is overwritten and its old contents (even NaN) are
+// ignored.
 //
-// STUB: naive reference, to be replaced by the blocked, packed, parallel
-// implementation with an AVX2+FMA micro-kernel.
+// Gemm runs on up to Threads() goroutines of the package's worker pool,
+// splitting C into blocks of rows or columns when the product is large
+// enough to pay for it. float32 uses an AVX2+FMA kernel when the CPU has
+// one; float64 always uses portable Go.
+//
+// Gemm panics if a dimension is negative or a slice or stride is too
+// small for the shapes given.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s T
-			for p := 0; p < k; p++ {
-				var av, bv T
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += av * bv
-			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * s
-			} else {
-				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
-			}
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if unsafe.Sizeof(alpha) == 4 {
+		sgemm(transA, transB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+		return
+	}
+	gemmGo(transA, transB, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc, Threads())
+}
+
+// as32 views a slice of a 4-byte Float type as []float32.
+func as32[T Float](s []T) []float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// as64 views a slice of an 8-byte Float type as []float64.
+func as64[T Float](s []T) []float64 {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// sgemm is the float32 entry: the assembly path when the CPU allows it.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if haveAsm {
+		sgemmAsm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
+		return
+	}
+	gemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
+}
+
+// checkGemm panics when the arguments of Gemm do not describe matrices
+// that fit in the slices given. The assembly kernels do no bounds
+// checking, so this is what keeps them in bounds.
+func checkGemm(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels: Gemm with negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	check := func(name string, rows, cols, l, ld int) {
+		if rows == 0 || cols == 0 {
+			return // an empty matrix takes any stride
+		}
+		if ld < cols {
+			panic(fmt.Sprintf("kernels: Gemm %s stride %d < %d columns", name, ld, cols))
+		}
+		if l < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("kernels: Gemm %s has %d elements, %d×%d with stride %d needs %d", name, l, rows, cols, ld, (rows-1)*ld+cols))
 		}
 	}
+	if m == 0 || n == 0 {
+		check("C", m, n, lc, ldc)
+		return
+	}
+	if transA {
+		check("A", k, m, la, lda)
+	} else {
+		check("A", m, k, la, lda)
+	}
+	if transB {
+		check("B", n, k, lb, ldb)
+	} else {
+		check("B", k, n, lb, ldb)
+	}
+	check("C", m, n, lc, ldc)
+}
+
+// scaleC sets C = beta·C (C = 0 when beta == 0, whatever C held).
+func scaleC[T Float](m, n int, beta T, c []T, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// A split divides the m×n product into tm×tn blocks of C, each computed by
+// one task with its own packing; block edges fall on multiples of the
+// micro-tile (mr×nr) so that only the last block has ragged tiles.
+type split struct {
+	tm, tn         int
+	rowStep, colSt int // rows / columns per block
+}
+
+// minTaskFMA is the least work (multiply-adds) worth handing to another
+// goroutine: below it, the hand-off costs more than it saves.
+const minTaskFMA = 1 << 19
+
+// planSplit chooses how to spread an m×n×k product over up to threads
+// tasks. It weighs the compute of the largest block (in whole micro-tiles)
+// plus the packing each block repeats: a block packs its rows of A and its
+// columns of B for every column/row block, so splitting rows repeats B's
+// packing and splitting columns repeats A's.
+func planSplit(m, n, k, mr, nr, threads int) split {
+	one := split{tm: 1, tn: 1, rowStep: m, colSt: n}
+	t := min(threads, m*n*k/minTaskFMA)
+	if t <= 1 {
+		return one
+	}
+	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
+	best, bestCost := one, -1
+	for tm := 1; tm <= t; tm++ {
+		tn := t / tm
+		if tm > mp || tn > np {
+			continue
+		}
+		rp, cp := (mp+tm-1)/tm, (np+tn-1)/tn
+		rows, cols := min(rp*mr, m), min(cp*nr, n)
+		// Compute in FMA; packing an element costs about as much as a
+		// few FMA lanes of a full tile, and is paid on rows (A) and
+		// columns (B) of the block.
+		cost := rp*mr*cp*nr*k + 4*k*(rows+cols)
+		if bestCost < 0 || cost < bestCost {
+			best, bestCost = split{tm: tm, tn: tn, rowStep: rp * mr, colSt: cp * nr}, cost
+		}
+	}
+	return best
+}
+
+// blockJob is a Gemm split into blocks of C, one task per block.
+type blockJob[T Float] struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    T
+	a, b, c        []T
+	lda, ldb, ldc  int
+	sp             split
+	seq            func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+}
+
+func (j *blockJob[T]) run(t int) {
+	bi, bj := t/j.sp.tn, t%j.sp.tn
+	i0, j0 := bi*j.sp.rowStep, bj*j.sp.colSt
+	i1, j1 := min(i0+j.sp.rowStep, j.m), min(j0+j.sp.colSt, j.n)
+	if i0 >= i1 || j0 >= j1 {
+		return
+	}
+	a, b := j.a, j.b
+	if j.transA {
+		a = a[i0:]
+	} else {
+		a = a[i0*j.lda:]
+	}
+	if j.transB {
+		b = b[j0*j.ldb:]
+	} else {
+		b = b[j0:]
+	}
+	j.seq(j.transA, j.transB, i1-i0, j1-j0, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, j.c[i0*j.ldc+j0:], j.ldc)
+}
+
+var blockJobs32, blockJobs64 sync.Pool
+
+// parallelGemm runs seq on the blocks of sp through the worker pool.
+func parallelGemm[T Float](sp split, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, threads int,
+	seq func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)) {
+	pool := &blockJobs64
+	if unsafe.Sizeof(alpha) == 4 {
+		pool = &blockJobs32
+	}
+	j, _ := pool.Get().(*blockJob[T])
+	if j == nil {
+		j = new(blockJob[T])
+	}
+	*j = blockJob[T]{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, sp: sp, seq: seq}
+	forkJoin(sp.tm*sp.tn, j, threads)
+	*j = blockJob[T]{}
+	pool.Put(j)
 }
