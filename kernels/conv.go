@@ -147,9 +147,13 @@ func (p *ConvParams) pointwise() bool {
 // Conv2d computes y = conv(x, w): x is N×C×H×W, w is K×C×KH×KW and y,
 // N×K×OH×OW, is overwritten. No bias.
 //
-// It lowers the convolution to matrix products (im2col and Gemm) over
-// bands of output rows, or groups of whole samples when the images are
-// small, with the column matrix in a reused scratch buffer. It panics if p
+// It lowers the convolution to matrix products: im2col and Gemm over bands
+// of output rows, or over groups of whole samples when the images are
+// small, with the column matrix in a reused scratch buffer; for unit
+// stride with fewer output than input channels, kn2row (Gemm first, then
+// shifted sums). 1×1 unit-stride convolutions are a Gemm per sample. The
+// work is shared out over Threads() goroutines inside these steps. The
+// kernels may be called from several goroutines at once. It panics if p
 // is invalid (see Validate) or a slice is too short.
 func Conv2d[T Float](p ConvParams, x, w, y []T) {
 	mustValid("Conv2d", &p, len(x), len(w), len(y), "x", "w", "y")
@@ -158,6 +162,10 @@ func Conv2d[T Float](p ConvParams, x, w, y []T) {
 		for n := 0; n < p.N; n++ {
 			Gemm(false, false, p.K, ohw, p.C, 1, w, p.C, x[n*p.C*ohw:], ohw, 0, y[n*p.K*ohw:], ohw)
 		}
+		return
+	}
+	if p.useKn2row(opForward) {
+		kn2rowForward(&p, x, w, y)
 		return
 	}
 	wk := getConvWork[T]()
@@ -185,9 +193,10 @@ func Conv2d[T Float](p ConvParams, x, w, y []T) {
 // the gradient reaching a padded position is added to the input position
 // it mirrors.
 //
-// It computes the column gradient wᵀ·gy with Gemm and scatters it back
-// (col2im). It panics if p is invalid (see Validate) or a slice is too
-// short.
+// It computes the column gradient wᵀ·gy with Gemm and adds it back into
+// gx (col2im); for unit stride with K·H·W ≤ C·OH·OW it instead copies gy
+// into shifted planes and multiplies by the weight (kn2row). It panics if
+// p is invalid (see Validate) or a slice is too short.
 func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 	mustValid("Conv2dBackwardData", &p, len(gx), len(w), len(gy), "gx", "w", "gy")
 	ohw, ckk := p.OH*p.OW, p.C*p.KH*p.KW
@@ -197,10 +206,16 @@ func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 		}
 		return
 	}
+	if p.useKn2row(opData) {
+		kn2rowData(&p, gy, w, gx)
+		return
+	}
 	wk := getConvWork[T]()
 	defer putConvWork(wk)
 	wk.begin(&p, gx)
-	clear(gx[:p.InputLen()])
+	if !wk.phases {
+		clear(gx[:p.InputLen()])
+	}
 	for g0 := 0; g0 < p.N*p.OH; {
 		g1 := wk.chunkEnd(g0)
 		ncols := wk.setChunk(g0, g1)
@@ -221,8 +236,9 @@ func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 // y = conv(x, w); gw (K×C×KH×KW) is overwritten.
 //
 // It accumulates gy·colᵀ over the batch directly in gw with Gemm (beta 1
-// after the first product). It panics if p is invalid (see Validate) or a
-// slice is too short.
+// after the first product), no per-sample temporary; the kn2row case
+// accumulates in a permuted scratch copy of gw. It panics if p is invalid
+// (see Validate) or a slice is too short.
 func Conv2dBackwardWeight[T Float](p ConvParams, x, gy, gw []T) {
 	mustValid("Conv2dBackwardWeight", &p, len(x), len(gw), len(gy), "x", "gw", "gy")
 	ohw, ckk := p.OH*p.OW, p.C*p.KH*p.KW
@@ -234,6 +250,10 @@ func Conv2dBackwardWeight[T Float](p ConvParams, x, gy, gw []T) {
 			}
 			Gemm(false, true, p.K, p.C, ohw, 1, gy[n*p.K*ohw:], ohw, x[n*p.C*ohw:], ohw, beta, gw, p.C)
 		}
+		return
+	}
+	if p.useKn2row(opWeight) {
+		kn2rowWeight(&p, x, gy, gw)
 		return
 	}
 	wk := getConvWork[T]()

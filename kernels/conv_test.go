@@ -52,6 +52,7 @@ func testGeometries() []ConvParams {
 		geom(2, 3, 6, 9, 2, 3, 1, 1, 2, 1, 0, false),
 		geom(1, 2, 7, 5, 3, 1, 5, 2, 1, 0, 2, true),
 		geom(3, 1, 9, 12, 1, 4, 3, 2, 3, 2, 1, true),
+		geom(2, 2, 10, 11, 3, 5, 4, 3, 2, 2, 1, false),
 		geom(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, false),
 		geom(1, 1, 2, 3, 1, 3, 3, 1, 1, 1, 1, true),
 		geom(3, 2, 3, 3, 2, 3, 3, 1, 1, 2, 2, false), // rows of pure padding
@@ -193,13 +194,18 @@ func checkRef(t *testing.T, what string, got []float64, ref refResult, u float64
 	}
 }
 
-// withChunking runs f with the default chunking and with chunks of one
-// output row, restoring the defaults after.
+// withChunking runs f with each lowering (by cost, im2col, kn2row), with
+// the default chunking and with chunks of one row, restoring the defaults
+// after.
 func withChunking(t *testing.T, f func(t *testing.T)) {
-	t.Run("chunks=default", f)
-	defer func(ct, mc int) { colTarget, minCols = ct, mc }(colTarget, minCols)
-	colTarget, minCols = 1, 1
-	t.Run("chunks=rows", f)
+	defer func(ct, mc, fl int) { colTarget, minCols, forceLowering = ct, mc, fl }(colTarget, minCols, forceLowering)
+	for _, fl := range []int{0, 1, 2} {
+		forceLowering = fl
+		colTarget, minCols = 1<<20, 1024
+		t.Run(fmt.Sprintf("lowering=%d/chunks=default", fl), f)
+		colTarget, minCols = 1, 1
+		t.Run(fmt.Sprintf("lowering=%d/chunks=rows", fl), f)
+	}
 }
 
 func testAgainstRef[T Float](t *testing.T, u float64) {
@@ -373,8 +379,11 @@ func TestConvPanicsOnBadInput(t *testing.T) {
 
 // TestConvNoAllocs checks that, once the scratch is warm, the kernels
 // allocate nothing (single-threaded, so that only this package's code is
-// measured), in all three chunking modes.
+// measured), in every chunking mode and lowering.
 func TestConvNoAllocs(t *testing.T) {
+	if convRaceDetector {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
 	defer SetThreads(Threads())
 	SetThreads(1)
 	defer func(ct, mc int) { colTarget, minCols = ct, mc }(colTarget, minCols)
@@ -386,6 +395,8 @@ func TestConvNoAllocs(t *testing.T) {
 		{"bands", geom(1, 3, 24, 20, 4, 3, 3, 1, 1, 1, 1, true), 500, 40},
 		{"samples", geom(3, 4, 6, 6, 5, 4, 4, 2, 2, 1, 1, false), 1 << 20, 1024},
 		{"pointwise", geom(2, 4, 6, 6, 5, 1, 1, 1, 1, 0, 0, false), 1 << 20, 1024},
+		{"kn2row", geom(2, 6, 10, 9, 2, 3, 3, 1, 1, 1, 1, true), 1 << 20, 1024},
+		{"kn2row bands", geom(1, 6, 30, 20, 1, 3, 3, 1, 1, 1, 1, true), 100, 20},
 	} {
 		colTarget, minCols = c.target, c.min
 		p := c.p
