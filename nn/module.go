@@ -96,16 +96,36 @@ type Sequential struct {
 // NewSequential returns a Sequential of the given layers.
 func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: layers} }
 
-// Forward applies the layers in order. A ReflectionPad2d followed by a
-// Conv2d without padding of its own runs as one convolution with reflection
-// padding, saving a pass over memory; the result is the same.
+// Forward applies the layers in order, fusing neighbours that have a
+// one-pass implementation with the same result: a ReflectionPad2d followed
+// by a Conv2d without padding of its own runs as one convolution with
+// reflection padding, and an InstanceNorm2d without affine parameters
+// followed by a ReLU or LeakyReLU as one normalisation-activation pass.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	for i := 0; i < len(s.Layers); i++ {
-		if pad, ok := s.Layers[i].(*ReflectionPad2d); ok && i+1 < len(s.Layers) {
-			if c, ok := s.Layers[i+1].(*Conv2d); ok && c.Padding == 0 && c.fusable(x, pad.P) {
-				x = c.forward(x, pad.P, tensor.PadReflect)
+		var next Module
+		if i+1 < len(s.Layers) {
+			next = s.Layers[i+1]
+		}
+		switch l := s.Layers[i].(type) {
+		case *ReflectionPad2d:
+			if c, ok := next.(*Conv2d); ok && c.Padding == 0 && c.fusable(x, l.P) {
+				x = c.forward(x, l.P, tensor.PadReflect)
 				i++
 				continue
+			}
+		case *InstanceNorm2d:
+			if l.Weight == nil {
+				switch a := next.(type) {
+				case ReLU:
+					x = tensor.InstanceNormReLU(x, l.Eps)
+					i++
+					continue
+				case LeakyReLU:
+					x = tensor.InstanceNormLeakyReLU(x, l.Eps, a.Slope)
+					i++
+					continue
+				}
 			}
 		}
 		x = s.Layers[i].Forward(x)

@@ -232,41 +232,65 @@ func resampleKernel[T kernels.Float](big, small []T, planes, h, w, bh, bw int, m
 // tensor to zero mean and unit variance over H×W, with eps added to the
 // (biased) variance, like PyTorch's InstanceNorm2d without affine
 // parameters.
-func InstanceNorm2d(x *Tensor, eps float64) *Tensor {
+func InstanceNorm2d(x *Tensor, eps float64) *Tensor { return instanceNormAct(x, eps, actNone, 0) }
+
+// InstanceNormReLU is Relu(InstanceNorm2d(x, eps)) in one pass over memory
+// each way.
+func InstanceNormReLU(x *Tensor, eps float64) *Tensor { return instanceNormAct(x, eps, actLeaky, 0) }
+
+// InstanceNormLeakyReLU is LeakyRelu(InstanceNorm2d(x, eps), slope) in one
+// pass over memory each way.
+func InstanceNormLeakyReLU(x *Tensor, eps, slope float64) *Tensor {
+	return instanceNormAct(x, eps, actLeaky, slope)
+}
+
+type actKind uint8
+
+const (
+	actNone  actKind = iota
+	actLeaky         // x for x > 0, slope·x otherwise (ReLU with slope 0)
+)
+
+func instanceNormAct(x *Tensor, eps float64, act actKind, slope float64) *Tensor {
 	check4D("InstanceNorm2d", x)
 	n, ch, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	out := like(x, x.shape...)
-	var invstd []float64
+	var st []float64 // mean and inverse standard deviation per plane
 	if x.dtype == Float32 {
-		invstd = instanceNormKernel(out.f32, x.f32, n*ch, h*w, eps)
+		st = instanceNormKernel(out.f32, x.f32, n*ch, h*w, eps, act, float32(slope))
 	} else {
-		invstd = instanceNormKernel(out.f64, x.f64, n*ch, h*w, eps)
+		st = instanceNormKernel(out.f64, x.f64, n*ch, h*w, eps, act, slope)
 	}
 	return record(out, "instance_norm", []*Tensor{x}, func(c *bctx, g *Tensor) []*Tensor {
 		if !c.create {
 			gx := like(g, g.shape...)
-			y := c.n.out
+			xs := c.n.inputs[0]
 			if g.dtype == Float32 {
-				instanceNormBackwardKernel(gx.f32, g.f32, y.f32, invstd, h*w)
+				instanceNormBackwardKernel(gx.f32, g.f32, xs.f32, st, h*w, act, float32(slope))
 			} else {
-				instanceNormBackwardKernel(gx.f64, g.f64, y.f64, invstd, h*w)
+				instanceNormBackwardKernel(gx.f64, g.f64, xs.f64, st, h*w, act, slope)
 			}
 			return []*Tensor{gx}
 		}
-		// Recorded path: gx = invstd·(g − mean(g) − x̂·mean(g·x̂)), with
-		// invstd and x̂ rebuilt differentiably from x.
+		// Recorded path: with g' = g·act'(x̂), gx = invstd·(g' − mean(g') −
+		// x̂·mean(g'·x̂)), invstd and x̂ rebuilt differentiably from x.
 		xx := c.in(0)
 		axes := []int{2, 3}
 		d := Sub(xx, MeanAxes(xx, axes, true))
 		inv := Div(Scalar(x.dtype, 1), Sqrt(AddScalar(MeanAxes(Square(d), axes, true), eps)))
 		xhat := Mul(d, inv)
+		if act == actLeaky {
+			g = Mul(g, constUnary(xhat.Detach(), unStepPos, slope))
+		}
 		inner := Sub(Sub(g, MeanAxes(g, axes, true)), Mul(xhat, MeanAxes(Mul(g, xhat), axes, true)))
 		return []*Tensor{Mul(inv, inner)}
 	})
 }
 
-func instanceNormKernel[T kernels.Float](out, x []T, planes, hw int, eps float64) []float64 {
-	invstd := make([]float64, planes)
+// instanceNormKernel normalises planes of hw values and applies the
+// activation, returning each plane's mean and inverse standard deviation.
+func instanceNormKernel[T kernels.Float](out, x []T, planes, hw int, eps float64, act actKind, slope T) []float64 {
+	st := make([]float64, 2*planes)
 	kernels.ParallelFor(planes, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xs := x[p*hw : (p+1)*hw]
@@ -281,31 +305,48 @@ func instanceNormKernel[T kernels.Float](out, x []T, planes, hw int, eps float64
 				ss += d * d
 			}
 			inv := 1 / math.Sqrt(ss/float64(hw)+eps)
-			invstd[p] = inv
+			st[2*p], st[2*p+1] = mean, inv
 			m, iv := T(mean), T(inv)
 			o := out[p*hw : (p+1)*hw]
-			for i, v := range xs {
-				o[i] = (v - m) * iv
+			if act == actLeaky {
+				for i, v := range xs {
+					y := (v - m) * iv
+					if y <= 0 {
+						y *= slope
+					}
+					o[i] = y
+				}
+			} else {
+				for i, v := range xs {
+					o[i] = (v - m) * iv
+				}
 			}
 		}
 	})
-	return invstd
+	return st
 }
 
-func instanceNormBackwardKernel[T kernels.Float](gx, g, y []T, invstd []float64, hw int) {
-	kernels.ParallelFor(len(invstd), func(lo, hi int) {
+func instanceNormBackwardKernel[T kernels.Float](gx, g, x []T, st []float64, hw int, act actKind, slope T) {
+	kernels.ParallelFor(len(st)/2, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			gs, ys := g[p*hw:(p+1)*hw], y[p*hw:(p+1)*hw]
+			gs, xs := g[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw]
+			o := gx[p*hw : (p+1)*hw]
+			m, iv := T(st[2*p]), T(st[2*p+1])
+			// o holds g' = g·act'(x̂) for the second pass.
 			var sg, sgy float64
 			for i, v := range gs {
+				y := (xs[i] - m) * iv
+				if act == actLeaky && y <= 0 {
+					v *= slope
+				}
+				o[i] = v
 				sg += float64(v)
-				sgy += float64(v) * float64(ys[i])
+				sgy += float64(v) * float64(y)
 			}
-			mg, mgy := sg/float64(hw), sgy/float64(hw)
-			inv := invstd[p]
-			o := gx[p*hw : (p+1)*hw]
-			for i, v := range gs {
-				o[i] = T(inv * (float64(v) - mg - float64(ys[i])*mgy))
+			mg, mgy := T(sg/float64(hw)), T(sgy/float64(hw))
+			for i, v := range o {
+				y := (xs[i] - m) * iv
+				o[i] = iv * (v - mg - y*mgy)
 			}
 		}
 	})

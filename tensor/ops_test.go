@@ -99,6 +99,8 @@ func imageCases() []opCase {
 			opCase{"bilinear2" + tag, func(x []*Tensor) *Tensor { return Square(UpsampleBilinear2(x[0])) }, []*Tensor{x}},
 			opCase{"instancenorm" + tag, func(x []*Tensor) *Tensor { return InstanceNorm2d(x[0], 1e-5) }, []*Tensor{x}},
 			opCase{"instancenorm-sq" + tag, func(x []*Tensor) *Tensor { return Square(InstanceNorm2d(x[0], 1e-3)) }, []*Tensor{x}},
+			opCase{"instancenorm-relu" + tag, func(x []*Tensor) *Tensor { return InstanceNormReLU(x[0], 1e-5) }, []*Tensor{x}},
+			opCase{"instancenorm-leaky" + tag, func(x []*Tensor) *Tensor { return Square(InstanceNormLeakyReLU(x[0], 1e-5, 0.2)) }, []*Tensor{x}},
 			opCase{"normpersample" + tag, func(x []*Tensor) *Tensor { return NormPerSample(x[0]) }, []*Tensor{x}},
 		)
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -76,7 +78,7 @@ func newBenchGemmCmd() *cobra.Command {
 }
 
 type stepFlags struct {
-	mode, loss                                  string
+	mode, loss, cpuprofile                      string
 	size, ngf, ndf, blocks, batch, iters, thrds int
 }
 
@@ -102,6 +104,7 @@ generator forward pass without gradients.`,
 	fl.StringVar(&f.loss, "loss", "wgangp", "wgangp or lsgan")
 	fl.IntVar(&f.iters, "iters", 5, "timed iterations")
 	fl.IntVar(&f.thrds, "threads", 2, "threads (0: all cores)")
+	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed iterations to this file")
 	return c
 }
 
@@ -142,6 +145,17 @@ func runBenchStep(w io.Writer, f stepFlags) error {
 	}
 	ts := make([]float64, f.iters)
 	var ms runtime.MemStats
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for i := range ts {
 		t := time.Now()
 		if err := run(); err != nil {
