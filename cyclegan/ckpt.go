@@ -191,7 +191,12 @@ func (t *Trainer) Save() error {
 	name := fmt.Sprintf("%s%06d", stepPrefix, step)
 	final := filepath.Join(root, name)
 	tmp := filepath.Join(root, ".tmp-"+name)
-	os.RemoveAll(tmp)
+	// Folders left by a save that was killed part-way are incomplete.
+	if stale, err := filepath.Glob(filepath.Join(root, ".tmp-"+stepPrefix+"*")); err == nil {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
+	}
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return fmt.Errorf("%s: %v", tmp, plainErr(err))
 	}

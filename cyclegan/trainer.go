@@ -59,7 +59,9 @@ var ErrRunExists = errors.New("the run directory already holds checkpoints")
 
 // NewTrainer prepares a run in runDir: a new one with cfg, or with
 // opt.Resume the run saved there (cfg is then ignored, except that a
-// positive cfg.Steps extends or shortens the run).
+// positive cfg.Steps extends or shortens the run), from its newest
+// checkpoint that reads back whole, or from the beginning if it was
+// stopped before its first.
 func NewTrainer(cfg Config, runDir string, opt TrainerOptions) (*Trainer, error) {
 	if opt.Logf == nil {
 		opt.Logf = func(string, ...any) {}
@@ -97,7 +99,10 @@ func NewTrainer(cfg Config, runDir string, opt TrainerOptions) (*Trainer, error)
 	t.Learner = NewLearner(nets, cfg.Options(), tensor.NewRNG(cfg.Seed^0x5eed))
 
 	var posA, posB int64
-	if opt.Resume {
+	if opt.Resume && !HasCheckpoint(runDir) {
+		// Stopped before its first checkpoint: start the run over.
+		opt.Logf("%s holds no checkpoint yet: starting the run from the beginning", runDir)
+	} else if opt.Resume {
 		st, err := t.restore()
 		if err != nil {
 			return nil, err

@@ -185,7 +185,7 @@ func TestBadInputsGiveOneClearLine(t *testing.T) {
 		{"unknown flag", []string{"train", "--frobnicate"}, []string{"frobnicate"}},
 		{"bad size", []string{"train", "--toy", "seasons", "--size", "30", "--out", filepath.Join(dir, "run")}, []string{"size 30"}},
 		{"unknown toy", []string{"demo", "--toy", "whales"}, []string{"whales"}},
-		{"resume nothing", []string{"train", "--resume", "--out", filepath.Join(dir, "none")}, []string{"none"}},
+		{"resume nothing", []string{"train", "--resume", "--out", filepath.Join(dir, "none")}, []string{filepath.Join("none", "config.json")}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
