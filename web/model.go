@@ -47,7 +47,11 @@ func LoadModel(path string, fileDir cyclegan.Direction) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, plainErr(err))
 	}
-	name := filepath.Base(filepath.Clean(path))
+	name := path
+	if abs, err := filepath.Abs(path); err == nil {
+		name = abs
+	}
+	name = filepath.Base(name)
 	if st.IsDir() {
 		gens := map[cyclegan.Direction]*cyclegan.Generator{}
 		var cfg *cyclegan.Config

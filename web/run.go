@@ -24,7 +24,8 @@ import (
 // samples/step_NNNNNN.png and checkpoints/step_NNNNNN/. It never touches
 // the trainer, so it cannot slow a step by holding a lock.
 type runWatcher struct {
-	dir string
+	dir  string
+	name string // the directory's base name, shown as the run's name
 
 	mu      sync.Mutex
 	checked time.Time // last refresh
@@ -45,7 +46,13 @@ type runWatcher struct {
 	ckpts   []int
 }
 
-func newRunWatcher(dir string) *runWatcher { return &runWatcher{dir: dir} }
+func newRunWatcher(dir string) *runWatcher {
+	name := dir
+	if abs, err := filepath.Abs(dir); err == nil {
+		name = abs
+	}
+	return &runWatcher{dir: dir, name: filepath.Base(name)}
+}
 
 // refreshEvery bounds how often the directory is read, however many
 // dashboards are watching.
@@ -234,7 +241,7 @@ func (w *runWatcher) status() runStatus {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.refresh()
-	st := runStatus{Name: filepath.Base(filepath.Clean(w.dir)), Rows: len(w.steps), ETASeconds: -1,
+	st := runStatus{Name: w.name, Rows: len(w.steps), ETASeconds: -1,
 		Checkpoints: append([]int{}, w.ckpts...), Samples: []int{}}
 	for s := range w.samples {
 		st.Samples = append(st.Samples, s)
@@ -478,6 +485,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
 	send := func(b []byte) bool {
 		rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
 		if _, err := w.Write(b); err != nil {

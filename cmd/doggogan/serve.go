@@ -24,6 +24,7 @@ func newServeCmd() *cobra.Command {
 		maxUploadMB, threads           int
 		concurrency, queue             int
 		maxPixels                      int64
+		timeout                        time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "serve",
@@ -64,14 +65,18 @@ It listens on the loopback interface unless --addr says otherwise.`,
 			if concurrency < 1 || concurrency > 256 {
 				return fmt.Errorf("--concurrency %d is out of range [1, 256]", concurrency)
 			}
+			if timeout < time.Second {
+				return fmt.Errorf("--translate-timeout %v is under a second", timeout)
+			}
 			if queue < 0 || queue > 10000 {
 				return fmt.Errorf("--queue %d is out of range [0, 10000]", queue)
 			}
 			opt := web.Options{
-				MaxUploadBytes: int64(maxUploadMB) << 20,
-				MaxPixels:      maxPixels,
-				Concurrency:    concurrency,
-				MaxWaiting:     max(queue, 0),
+				MaxUploadBytes:   int64(maxUploadMB) << 20,
+				MaxPixels:        maxPixels,
+				Concurrency:      concurrency,
+				MaxWaiting:       max(queue, 0),
+				TranslateTimeout: timeout,
 			}
 			if queue == 0 {
 				opt.MaxWaiting = -1
@@ -106,7 +111,7 @@ It listens on the loopback interface unless --addr says otherwise.`,
 				opt.RunDir = runDir
 				what = append(what, "the dashboard of "+runDir)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, err := startServer(addr, opt)
 			if err != nil {
@@ -133,6 +138,7 @@ It listens on the loopback interface unless --addr says otherwise.`,
 	f.Int64Var(&maxPixels, "max-pixels", web.DefaultMaxPixels, "largest image translated, in pixels (width×height); memory grows with it")
 	f.IntVar(&concurrency, "concurrency", web.DefaultConcurrency, "translations that run at once")
 	f.IntVar(&queue, "queue", web.DefaultMaxWaiting, "translation requests that may wait for a free slot; more get 503")
+	f.DurationVar(&timeout, "translate-timeout", web.DefaultTranslateTimeout, "longest a translation request may take, waiting included")
 	f.IntVar(&threads, "threads", 0, "threads for the numeric kernels (0: all cores)")
 	return c
 }

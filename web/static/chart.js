@@ -116,12 +116,12 @@ class LineChart {
       this.map = null;
       return;
     }
-    // Robust y range: ignore the wildest 1% at each end (early spikes).
+    // Robust y range: ignore the wildest 2% at each end (early spikes).
     all.sort((a, b) => a - b);
-    let lo = all.length > 50 ? quantile(all, 0.01) : all[0];
-    let hi = all.length > 50 ? quantile(all, 0.99) : all[all.length - 1];
+    let lo = all.length > 50 ? quantile(all, 0.02) : all[0];
+    let hi = all.length > 50 ? quantile(all, 0.98) : all[all.length - 1];
     if (!(hi > lo)) { const d = Math.abs(lo) * 0.1 || 1; lo -= d; hi += d; }
-    const pad = (hi - lo) * 0.08;
+    const pad = (hi - lo) * 0.1;
     lo -= pad; hi += pad;
     const x0 = steps[0], x1 = steps[steps.length - 1];
     const xs = x1 > x0 ? x1 - x0 : 1;
@@ -143,7 +143,11 @@ class LineChart {
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
     const xt = x1 > x0 ? ticks(x0, x1, Math.max(2, Math.floor(pw / 80))) : [x0];
-    for (const s of xt) ctx.fillText(fmtTick(s), X(s), L.h - L.b + 6);
+    for (const s of xt) {
+      // Keep the labels inside the canvas.
+      const label = fmtTick(s), half = ctx.measureText(label).width / 2;
+      ctx.fillText(label, Math.min(Math.max(X(s), L.l + half), L.w - half - 1), L.h - L.b + 6);
+    }
 
     // Curves: raw faintly under the smoothed one.
     ctx.save();

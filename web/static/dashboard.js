@@ -10,6 +10,7 @@ const dash = {
   fetching: false,
   again: false,
   lastFetch: 0,
+  scheduled: false,
   followSamples: true,
   sampleSteps: [],
 };
@@ -124,6 +125,16 @@ function renderConfig(c) {
   }
 }
 
+// fitSample scales the sample grid to the panel, at most 560 px high.
+function fitSample() {
+  const img = $("sample");
+  if (!img.naturalWidth) return;
+  const room = $("sample-box").clientWidth - 22;
+  if (room <= 0) return;
+  const s = Math.min(room / img.naturalWidth, 560 / img.naturalHeight);
+  img.style.width = `${Math.floor(img.naturalWidth * s)}px`;
+}
+
 function showSample(step) {
   const img = $("sample");
   const url = `/api/run/sample.png?step=${step}`;
@@ -181,10 +192,11 @@ function render(st) {
   const ck = st.checkpoints;
   setText("s-ckpt", ck.length ? `step ${ck[ck.length - 1].toLocaleString()}` : "none yet");
   renderSamples(st.samples);
-  if (st.rows !== dash.rowsDrawn) {
+  if (st.rows !== dash.rowsDrawn && !dash.scheduled) {
     // Redraw at most every two seconds while steps stream in.
+    dash.scheduled = true;
     const wait = Math.max(0, 2000 - (Date.now() - dash.lastFetch));
-    if (wait === 0) fetchLosses(); else setTimeout(fetchLosses, wait);
+    setTimeout(() => { dash.scheduled = false; fetchLosses(); }, wait);
   }
 }
 
@@ -218,6 +230,8 @@ function init() {
     dash.followSamples = +pick.value === dash.sampleSteps.length - 1;
     showSample(dash.sampleSteps[+pick.value]);
   });
+  $("sample").addEventListener("load", fitSample);
+  window.addEventListener("resize", fitSample);
   connect();
 }
 
