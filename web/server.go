@@ -43,8 +43,9 @@ const (
 	DefaultMaxUploadBytes = 20 << 20
 	// DefaultMaxPixels is the largest image translated: 4 megapixels.
 	// Translation memory grows with the pixel count: a full-size
-	// generator (ngf 64, 9 blocks) measured about 0.35 GB per megapixel
-	// on top of its weights, so some 1.5 GB at this limit.
+	// generator (ngf 64, 9 blocks) measured 0.3 to 0.5 GB per megapixel
+	// on top of its weights (peak RSS at 128² and 256²), so about 2 GB
+	// at this limit.
 	DefaultMaxPixels = 4_000_000
 	// DefaultConcurrency is the number of translations that run at once.
 	// Each already uses every core through the numeric kernels.
