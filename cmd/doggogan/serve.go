@@ -135,7 +135,7 @@ It listens on the loopback interface unless --addr says otherwise.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&direction, "direction", "", "for a generator file: the direction it translates, a2b or b2a (default: from its name, G_A or G_B)")
 	f.IntVar(&maxUploadMB, "max-upload-mb", web.DefaultMaxUploadBytes>>20, "largest upload accepted, in MB")
-	f.Int64Var(&maxPixels, "max-pixels", web.DefaultMaxPixels, "largest image translated, in pixels (width×height); memory grows with it")
+	f.Int64Var(&maxPixels, "max-pixels", web.DefaultMaxPixels, "largest image translated, in pixels (width×height); memory grows with it (about 1.3 GB a megapixel for a full-size model)")
 	f.IntVar(&concurrency, "concurrency", web.DefaultConcurrency, "translations that run at once")
 	f.IntVar(&queue, "queue", web.DefaultMaxWaiting, "translation requests that may wait for a free slot; more get 503")
 	f.DurationVar(&timeout, "translate-timeout", web.DefaultTranslateTimeout, "longest a translation request may take, waiting included")
