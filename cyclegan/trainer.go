@@ -436,20 +436,24 @@ func (t *Trainer) Close() error {
 }
 
 // noGrad runs f with the parameters of ms not requiring gradients, so that
-// inference records no graph.
+// inference records no graph. It only writes to parameters that require
+// gradients, so on frozen modules (see Generator.Freeze) it writes nothing
+// and may run from several goroutines at once.
 func noGrad(f func(), ms ...nn.Module) {
 	var ps []nn.Param
 	for _, m := range ms {
-		ps = append(ps, nn.Params(m, "")...)
+		for _, p := range nn.Params(m, "") {
+			if p.T.RequiresGrad() {
+				ps = append(ps, p)
+			}
+		}
 	}
-	was := make([]bool, len(ps))
-	for i, p := range ps {
-		was[i] = p.T.RequiresGrad()
+	for _, p := range ps {
 		p.T.SetRequiresGrad(false)
 	}
 	defer func() {
-		for i, p := range ps {
-			p.T.SetRequiresGrad(was[i])
+		for _, p := range ps {
+			p.T.SetRequiresGrad(true)
 		}
 	}()
 	f()

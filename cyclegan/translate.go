@@ -5,6 +5,7 @@ import (
 	"image"
 
 	"github.com/doggogan/doggogan/data"
+	"github.com/doggogan/doggogan/nn"
 	"github.com/doggogan/doggogan/tensor"
 )
 
@@ -57,6 +58,19 @@ func (g *Generator) TranslateCHW(src []float32, h, w int) ([]float32, error) {
 		}
 	}
 	return res, nil
+}
+
+// Freeze marks every parameter of g as not requiring gradients, for good,
+// and returns g. A frozen generator records no graph and its Forward,
+// Translate and TranslateCHW only read it, so they may run from several
+// goroutines at once, as a server needs (an unfrozen one's Translate turns
+// gradients off and on again around the forward pass, which is a data race
+// when two goroutines do it). Do not train a frozen generator.
+func (g *Generator) Freeze() *Generator {
+	for _, p := range nn.Params(g, "") {
+		p.T.SetRequiresGrad(false)
+	}
+	return g
 }
 
 // Translate translates an image of any size, returning an image of the

@@ -83,5 +83,6 @@ trained with the Wasserstein loss and gradient penalty, on the CPU.`,
 	root.AddCommand(newDemoCmd(), newTrainCmd(), newTranslateCmd(), newBenchCmd())
 	root.AddCommand(newImportCmd())
 	root.AddCommand(newExportCmd())
+	root.AddCommand(newServeCmd())
 	return root
 }

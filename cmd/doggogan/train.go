@@ -23,6 +23,7 @@ type trainFlags struct {
 	epochs           int
 	resume           bool
 	threads, workers int
+	ui               string
 }
 
 func addModelFlags(c *cobra.Command, cfg *cyclegan.Config) {
@@ -92,11 +93,19 @@ Ctrl-C saves a checkpoint; --resume continues exactly where the run stopped.`,
 	f.BoolVar(&tf.resume, "resume", false, "continue the run in --out from its newest valid checkpoint")
 	f.IntVar(&tf.threads, "threads", 0, "threads for the numeric kernels (0: all cores)")
 	f.IntVar(&tf.workers, "workers", 0, "image-decoding goroutines (0: all cores)")
+	f.StringVar(&tf.ui, "ui", "", "serve a live dashboard of the run on this address while it trains (e.g. 127.0.0.1:8090)")
 	return c
 }
 
 func runTrain(c *cobra.Command, tf *trainFlags) error {
 	kernels.SetThreads(tf.threads)
+	if tf.ui != "" {
+		stop, err := startUI(c.ErrOrStderr(), tf.ui, tf.out)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	cfg := tf.cfg
 	if tf.resume {
 		steps := 0
