@@ -82,7 +82,7 @@ var (
 	// directAMaxPanels: when the columns of C in a block span at most this
 	// many 16-wide panels, A is read in place instead of packed: it is
 	// reused too few times to pay for the copy.
-	directAMaxPanels = 8
+	directAMaxPanels = 16
 	// pfB is how far ahead (bytes along each row of B) packing a panel
 	// prefetches: the panels that follow read the same rows.
 	pfB uintptr = 128
