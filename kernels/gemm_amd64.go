@@ -31,12 +31,37 @@ func sgemmKern5x16(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr
 //go:noescape
 func sgemmKern6x16(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
+//go:noescape
+func sgemmKern1x16N(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32, np int)
+
+//go:noescape
+func sgemmKern2x16N(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32, np int)
+
+//go:noescape
+func sgemmKern3x16N(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32, np int)
+
+//go:noescape
+func sgemmKern4x16N(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32, np int)
+
+//go:noescape
+func sgemmKern5x16N(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32, np int)
+
+//go:noescape
+func sgemmKern6x16N(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32, np int)
+
+type sgemmKernNFn func(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32, np int)
+
+var sgemmKernsN = [...]sgemmKernNFn{nil, sgemmKern1x16N, sgemmKern2x16N, sgemmKern3x16N, sgemmKern4x16N, sgemmKern5x16N, sgemmKern6x16N}
+
 type sgemmKernFn func(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
 var sgemmKerns = [...]sgemmKernFn{nil, sgemmKern1x16, sgemmKern2x16, sgemmKern3x16, sgemmKern4x16, sgemmKern5x16, sgemmKern6x16}
 
 //go:noescape
 func sgemmPackBN(kc int, src *float32, ldb uintptr, dst *float32, pf uintptr)
+
+//go:noescape
+func sgemmPackBRow(np int, src *float32, dst *float32, stride uintptr)
 
 //go:noescape
 func sgemmPackBT(kc int, src *float32, ldb uintptr, dst *float32)
@@ -57,10 +82,16 @@ var (
 	// directAMaxPanels: when the columns of C in a block span at most this
 	// many 16-wide panels, A is read in place instead of packed: it is
 	// reused too few times to pay for the copy.
-	directAMaxPanels = 8
+	directAMaxPanels = 16
 	// pfB is how far ahead (bytes along each row of B) packing a panel
 	// prefetches: the panels that follow read the same rows.
 	pfB uintptr = 128
+	// kcFewRows is the depth block for products with at most asmMR rows
+	// (doubled for more than 3 rows): so few rows of B are streamed at a
+	// time that the prefetches keep ahead of them.
+	kcFewRows = 8
+	// rowPackB: pack whole non-transposed B blocks row by row.
+	rowPackB = true
 )
 
 const maxMC = 512
@@ -116,25 +147,28 @@ func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 // buffer; otherwise the whole kc×nc block of B is packed once and reused
 // by every row block.
 func sgemmAsmSeq(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m <= asmMR && !transB {
+		sgemmFewRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	buf := getAsmBuf()
 	mcBlk := asmMC
 	bigB := m > mcBlk
 	if bigB && buf.b == nil {
 		buf.b = make([]float32, asmKC*asmNC)
 	}
+	kcBlk := asmKC
 	for jc := 0; jc < n; jc += asmNC {
 		nc := min(asmNC, n-jc)
 		packA := transA || (nc+asmNR-1)/asmNR > directAMaxPanels
-		for pc := 0; pc < k; pc += asmKC {
-			kc := min(asmKC, k-pc)
+		for pc := 0; pc < k; pc += kcBlk {
+			kc := min(kcBlk, k-pc)
 			bet := beta
 			if pc > 0 {
 				bet = 1
 			}
 			if bigB {
-				for jr := 0; jr < nc; jr += asmNR {
-					packBPanel(transB, b, ldb, pc, jc+jr, kc, min(asmNR, nc-jr), buf.b[jr*kc:])
-				}
+				packBBlock(transB, b, ldb, pc, jc, kc, nc, buf.b)
 			}
 			for ic := 0; ic < m; ic += mcBlk {
 				mc := min(mcBlk, m-ic)
@@ -190,6 +224,80 @@ func sgemmAsmSeq(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		}
 	}
 	putAsmBuf(buf)
+}
+
+// sgemmFewRows is the product for m ≤ asmMR with B not transposed. Each
+// element of B is used only m times, so B is read in place, never
+// packed, and the cost is streaming it from memory: a short depth block
+// keeps few rows of B in flight at a time, each read sequentially as the
+// kernel walks along the columns.
+func sgemmFewRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	rsA, csA := uintptr(lda*4), uintptr(4)
+	if transA {
+		rsA, csA = 4, uintptr(lda*4)
+	}
+	full := n / asmNR
+	kcBlk := kcFewRows
+	if m > 3 {
+		kcBlk *= 2
+	}
+	buf := getAsmBuf()
+	defer putAsmBuf(buf)
+	tmp, edge := buf.tmp[:], buf.panel
+	for pc := 0; pc < k; pc += kcBlk {
+		kc := min(kcBlk, k-pc)
+		bet := beta
+		if pc > 0 {
+			bet = 1
+		}
+		var ap *float32
+		if transA {
+			ap = &a[pc*lda]
+		} else {
+			ap = &a[pc]
+		}
+		if full > 0 {
+			sgemmKernsN[m](kc, ap, rsA, csA, &b[pc*ldb], uintptr(ldb*4), &c[0], uintptr(ldc*4), alpha, bet, full)
+		}
+		if j := full * asmNR; j < n {
+			nr := n - j
+			packBPanel(false, b, ldb, pc, j, kc, nr, edge)
+			sgemmKerns[m](kc, ap, rsA, csA, &edge[0], asmNR*4, &tmp[0], asmNR*4, 1, 0)
+			for i := 0; i < m; i++ {
+				row := c[i*ldc+j : i*ldc+n]
+				t := tmp[i*asmNR : i*asmNR+nr]
+				if bet == 0 {
+					for jj := range row {
+						row[jj] = alpha * t[jj]
+					}
+				} else {
+					for jj := range row {
+						row[jj] = alpha*t[jj] + bet*row[jj]
+					}
+				}
+			}
+		}
+	}
+}
+
+// packBBlock packs rows [pc, pc+kc) × columns [jc, jc+nc) of op(B) as
+// consecutive kc×16 panels.
+func packBBlock(trans bool, b []float32, ldb, pc, jc, kc, nc int, dst []float32) {
+	full := nc / asmNR
+	if trans || !rowPackB || full == 0 {
+		for jr := 0; jr < nc; jr += asmNR {
+			packBPanel(trans, b, ldb, pc, jc+jr, kc, min(asmNR, nc-jr), dst[jr*kc:])
+		}
+		return
+	}
+	_ = dst[(full-1)*kc*asmNR+kc*asmNR-1]
+	for p := 0; p < kc; p++ {
+		src := b[(pc+p)*ldb+jc:][:full*asmNR]
+		sgemmPackBRow(full, &src[0], &dst[p*asmNR], uintptr(kc*asmNR*4))
+	}
+	if jr := full * asmNR; jr < nc {
+		packBPanel(false, b, ldb, pc, jc+jr, kc, nc-jr, dst[jr*kc:])
+	}
 }
 
 // packBPanel packs rows [pc, pc+kc) × columns [j, j+nr) of op(B), nr ≤ 16,

@@ -66,15 +66,20 @@ func cAddr(i, off int) string {
 	}
 }
 
-// step emits one rank-1 update (one p) and advances the pointers.
-func step(r int) {
+// step emits one rank-1 update (one p) into accumulator set acc0 (2r
+// registers from Y{acc0}) and advances the pointers.
+func step(r, acc0 int, pf bool) {
 	p("VMOVUPS (BX), Y12")
 	p("VMOVUPS 32(BX), Y13")
+	if pf {
+		// B is read in place: fetch this row's stretch for a later tile.
+		p("PREFETCHT0 %d(BX)", pfDist)
+	}
 	for i := 0; i < r; i++ {
 		ya := 14 + i%2
 		p("VBROADCASTSS %s, Y%d", aAddr(i), ya)
-		p("VFMADD231PS Y12, Y%d, Y%d", ya, 2*i)
-		p("VFMADD231PS Y13, Y%d, Y%d", ya, 2*i+1)
+		p("VFMADD231PS Y12, Y%d, Y%d", ya, acc0+2*i)
+		p("VFMADD231PS Y13, Y%d, Y%d", ya, acc0+2*i+1)
 	}
 	p("ADDQ R9, AX")
 	if r > 3 {
@@ -83,11 +88,28 @@ func step(r int) {
 	p("ADDQ R11, BX")
 }
 
-func kernel(r int) {
+// pfDist is how far along a row of B the panel kernels prefetch, in
+// bytes: 4 tiles ahead.
+const pfDist = 256
+
+// kernel emits sgemmKern{r}x16, or with panels sgemmKern{r}x16N, which
+// takes one more argument np and computes np tiles side by side: B and C
+// advance 16 columns (64 bytes) from one tile to the next and A is
+// reread for each. For r ≤ 3 two accumulator sets alternate between
+// steps, so that enough independent FMA chains hide the FMA latency.
+func kernel(r int, panels bool) {
 	name := fmt.Sprintf("sgemmKern%dx16", r)
-	fmt.Fprintf(&w, "// func %s(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32)\n", name)
-	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
-	p("MOVQ kc+0(FP), CX")
+	args, frame := "", 72
+	if panels {
+		name += "N"
+		args, frame = ", np int", 80
+	}
+	sets := 1
+	if r <= 3 {
+		sets = 2
+	}
+	fmt.Fprintf(&w, "// func %s(kc int, a *float32, rsA, csA uintptr, b *float32, csB uintptr, c *float32, ldc uintptr, alpha, beta float32%s)\n", name, args)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ rsA+16(FP), R8")
 	p("MOVQ csA+24(FP), R9")
@@ -95,6 +117,16 @@ func kernel(r int) {
 	p("MOVQ csB+40(FP), R11")
 	p("MOVQ c+48(FP), DX")
 	p("MOVQ ldc+56(FP), R12")
+	lbl := func(s string) string { return fmt.Sprintf("%s%s", s, name[9:]) }
+	if panels {
+		p("MOVQ np+72(FP), R15")
+		p("MOVQ AX, R14")
+		p("MOVQ BX, DI")
+		label(lbl("panel"))
+		p("MOVQ R14, AX")
+		p("MOVQ DI, BX")
+	}
+	p("MOVQ kc+0(FP), CX")
 	if r > 3 {
 		p("LEAQ (AX)(R8*2), R10")
 		p("ADDQ R8, R10")
@@ -106,30 +138,35 @@ func kernel(r int) {
 		p("PREFETCHT0 %s", cAddr(i, 0))
 		p("PREFETCHT0 %s", cAddr(i, 60))
 	}
-	for i := 0; i < 2*r; i++ {
+	for i := 0; i < 2*r*sets; i++ {
 		p("VXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
 	p("MOVQ CX, SI")
 	p("SHRQ $2, SI")
-	p("JZ tail%d", r)
-	label(fmt.Sprintf("loop%d", r))
+	p("JZ %s", lbl("tail"))
+	label(lbl("loop"))
 	for u := 0; u < 4; u++ {
-		step(r)
+		step(r, (u%sets)*2*r, panels)
 	}
 	p("DECQ SI")
-	p("JNZ loop%d", r)
-	label(fmt.Sprintf("tail%d", r))
+	p("JNZ %s", lbl("loop"))
+	label(lbl("tail"))
 	p("ANDQ $3, CX")
-	p("JZ done%d", r)
-	label(fmt.Sprintf("tailloop%d", r))
-	step(r)
+	p("JZ %s", lbl("done"))
+	label(lbl("tailloop"))
+	step(r, 0, panels)
 	p("DECQ CX")
-	p("JNZ tailloop%d", r)
-	label(fmt.Sprintf("done%d", r))
+	p("JNZ %s", lbl("tailloop"))
+	label(lbl("done"))
+	if sets == 2 {
+		for i := 0; i < 2*r; i++ {
+			p("VADDPS Y%d, Y%d, Y%d", 2*r+i, i, i)
+		}
+	}
 	p("VBROADCASTSS alpha+64(FP), Y14")
 	p("MOVL beta+68(FP), SI")
 	p("ANDL $0x7fffffff, SI")
-	p("JNZ accum%d", r)
+	p("JNZ %s", lbl("accum"))
 	// beta == 0: overwrite C, never reading it.
 	for i := 0; i < r; i++ {
 		p("VMULPS Y14, Y%d, Y%d", 2*i, 2*i)
@@ -137,9 +174,8 @@ func kernel(r int) {
 		p("VMOVUPS Y%d, %s", 2*i, cAddr(i, 0))
 		p("VMOVUPS Y%d, %s", 2*i+1, cAddr(i, 32))
 	}
-	p("VZEROUPPER")
-	p("RET")
-	label(fmt.Sprintf("accum%d", r))
+	p("JMP %s", lbl("next"))
+	label(lbl("accum"))
 	p("VBROADCASTSS beta+68(FP), Y15")
 	for i := 0; i < r; i++ {
 		for h := 0; h < 2; h++ {
@@ -147,6 +183,13 @@ func kernel(r int) {
 			p("VFMADD231PS Y14, Y%d, Y12", 2*i+h)
 			p("VMOVUPS Y12, %s", cAddr(i, 32*h))
 		}
+	}
+	label(lbl("next"))
+	if panels {
+		p("ADDQ $64, DI")
+		p("ADDQ $64, DX")
+		p("DECQ R15")
+		p("JNZ %s", lbl("panel"))
 	}
 	p("VZEROUPPER")
 	p("RET")
@@ -246,15 +289,47 @@ func packBT() {
 	w.WriteString("\n")
 }
 
+// packBRow scatters one row of B, np·16 values from src, into np packed
+// panels: 16 values to dst, the next 16 to dst + stride, and so on. Packing
+// a block row by row reads B sequentially, which the hardware prefetchers
+// follow far better than 64-byte strips down many rows.
+func packBRow() {
+	w.WriteString("// func sgemmPackBRow(np int, src *float32, dst *float32, stride uintptr)\n")
+	w.WriteString("TEXT ·sgemmPackBRow(SB), NOSPLIT, $0-32\n")
+	p("MOVQ np+0(FP), CX")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ dst+16(FP), DI")
+	p("MOVQ stride+24(FP), BX")
+	p("TESTQ CX, CX")
+	p("JZ pbrdone")
+	label("pbrloop")
+	p("VMOVUPS (SI), Y0")
+	p("VMOVUPS 32(SI), Y1")
+	p("VMOVUPS Y0, (DI)")
+	p("VMOVUPS Y1, 32(DI)")
+	p("ADDQ $64, SI")
+	p("ADDQ BX, DI")
+	p("DECQ CX")
+	p("JNZ pbrloop")
+	label("pbrdone")
+	p("VZEROUPPER")
+	p("RET")
+	w.WriteString("\n")
+}
+
 func main() {
 	w.WriteString("// Code generated by gemm_asmgen.go; DO NOT EDIT.\n\n")
 	w.WriteString("//go:build amd64 && !purego\n\n")
 	w.WriteString("#include \"textflag.h\"\n\n")
 	for r := 1; r <= 6; r++ {
-		kernel(r)
+		kernel(r, false)
+	}
+	for r := 1; r <= 6; r++ {
+		kernel(r, true)
 	}
 	packBN()
 	packBT()
+	packBRow()
 	if err := os.WriteFile("gemm_amd64.s", w.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
