@@ -72,12 +72,14 @@ type Learner struct {
 	Steps        int         // generator updates done
 
 	gParams, dParams []nn.Param
+	arena            *tensor.Arena // storage of each step's intermediate tensors
 }
 
 // NewLearner returns a learner for nets; rng drives the pool and the
 // gradient-penalty interpolation.
 func NewLearner(nets *Nets, opt Options, rng *tensor.RNG) *Learner {
-	l := &Learner{Nets: nets, Opt: opt, RNG: rng, PoolA: NewImagePool(opt.PoolSize), PoolB: NewImagePool(opt.PoolSize)}
+	l := &Learner{Nets: nets, Opt: opt, RNG: rng, PoolA: NewImagePool(opt.PoolSize), PoolB: NewImagePool(opt.PoolSize),
+		arena: tensor.NewArena()}
 	l.gParams = append(nn.Params(nets.GA, "G_A"), nn.Params(nets.GB, "G_B")...)
 	l.dParams = append(nn.Params(nets.DA, "D_A"), nn.Params(nets.DB, "D_B")...)
 	l.OptG = nn.NewAdam(l.gParams, opt.LR, opt.Beta1, opt.Beta2)
@@ -114,6 +116,13 @@ func (l *Learner) Step(realA, realB *tensor.Tensor, more Batches) (Losses, error
 	o := l.Opt
 	n := l.Nets
 	step := l.Steps + 1
+	// Every tensor of the step lives in the arena, recycled when it ends.
+	defer func() {
+		nn.ZeroGrad(l.gParams)
+		nn.ZeroGrad(l.dParams)
+		l.arena.Reset()
+	}()
+	realA, realB = l.arena.Copy(realA), l.arena.Copy(realB)
 	lrScale := o.Schedule.Factor(l.Steps)
 	ls := Losses{Step: step, LRScale: lrScale}
 
@@ -156,17 +165,19 @@ func (l *Learner) Step(realA, realB *tensor.Tensor, more Batches) (Losses, error
 			return ls, &NonFiniteError{step, v.net, v.what}
 		}
 	}
+	// The fakes outlive the generators' backward pass, which recycles the
+	// storage of the graph's tensors: copy them out first.
+	fA, fB := l.arena.Copy(fakeA), l.arena.Copy(fakeB)
 	nn.ZeroGrad(l.gParams)
-	total.Backward()
+	tensor.BackwardAndRecycle(total)
 	if err := checkGrads(step, l.gParams); err != nil {
 		nn.ZeroGrad(l.gParams)
 		return ls, err
 	}
 	l.OptG.Update(lrScale)
-	nn.ZeroGrad(l.gParams)
+	l.releaseGrads(l.gParams)
 
 	// Critics.
-	fA, fB := fakeA.Detach(), fakeB.Detach()
 	for k := 0; k < max(o.NCritic, 1); k++ {
 		if k > 0 {
 			if more == nil {
@@ -176,6 +187,7 @@ func (l *Learner) Step(realA, realB *tensor.Tensor, more Batches) (Losses, error
 			if realA, realB, err = more(); err != nil {
 				return ls, err
 			}
+			realA, realB = l.arena.Copy(realA), l.arena.Copy(realB)
 			nn.SetRequiresGrad(l.gParams, false)
 			fB, fA = n.GA.Forward(realA), n.GB.Forward(realB)
 			nn.SetRequiresGrad(l.gParams, true)
@@ -193,16 +205,32 @@ func (l *Learner) Step(realA, realB *tensor.Tensor, more Batches) (Losses, error
 			return ls, &NonFiniteError{step, "D_B", "critic loss"}
 		}
 		nn.ZeroGrad(l.dParams)
-		tensor.BackwardAll([]*tensor.Tensor{tA.loss, tB.loss}, nil, false)
+		tensor.BackwardAndRecycle(tA.loss, tB.loss)
 		if err := checkGrads(step, l.dParams); err != nil {
 			nn.ZeroGrad(l.dParams)
 			return ls, err
 		}
 		l.OptD.Update(lrScale)
-		nn.ZeroGrad(l.dParams)
+		l.releaseGrads(l.dParams)
 	}
 	l.Steps = step
 	return ls, nil
+}
+
+// ArenaBytes reports the most storage a step's intermediate tensors used at
+// once, and what the learner's step arena holds for reuse.
+func (l *Learner) ArenaBytes() (peak, held int64) {
+	_, held = l.arena.Bytes()
+	return l.arena.Peak(), held
+}
+
+// releaseGrads hands the parameters' gradients back to the step's arena
+// and clears them.
+func (l *Learner) releaseGrads(params []nn.Param) {
+	for _, p := range params {
+		l.arena.Free(p.T.Grad())
+		p.T.SetGrad(nil)
+	}
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

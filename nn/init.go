@@ -59,11 +59,16 @@ func fans(w *tensor.Tensor) (in, out int) {
 }
 
 func fill(w *tensor.Tensor, f func() float64) {
-	v := make([]float64, w.Numel())
-	for i := range v {
-		v[i] = f()
+	if d := w.Float32s(); d != nil {
+		for i := range d {
+			d[i] = float32(f())
+		}
+		return
 	}
-	w.CopyFrom_(tensor.ToDType(tensor.FromFloat64(v, w.Shape()...), w.DType()))
+	d := w.Float64s()
+	for i := range d {
+		d[i] = f()
+	}
 }
 
 // initEach visits the layers of m in parameter order, calling f on each

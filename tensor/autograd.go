@@ -1,6 +1,9 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // backwardFunc computes the gradients of an operation's inputs from the
 // gradient g of its output. It must use differentiable operations only (or
@@ -72,7 +75,7 @@ func Grad(outputs, inputs, gradOutputs []*Tensor, createGraph bool) []*Tensor {
 		}
 		targets[x] = true
 	}
-	grads := runBackward(outputs, gradOutputs, func(t *Tensor) bool { return targets[t] }, createGraph, createGraph)
+	grads := runBackward(outputs, gradOutputs, func(t *Tensor) bool { return targets[t] }, createGraph, createGraph, false)
 	res := make([]*Tensor, len(inputs))
 	for i, x := range inputs {
 		g := grads.m[x]
@@ -94,15 +97,42 @@ func (t *Tensor) Backward() { BackwardAll([]*Tensor{t}, nil, false) }
 // createGraph the accumulated leaf gradients are themselves differentiable
 // and the graph is kept.
 func BackwardAll(outputs, gradOutputs []*Tensor, createGraph bool) {
+	backwardLeaves(outputs, gradOutputs, createGraph, false)
+}
+
+// BackwardAndRecycle is BackwardAll without createGraph that, as the
+// backward pass goes, hands the storage of the graph's tensors back to
+// their arena as soon as the pass no longer needs it, which roughly halves
+// the peak memory of a training step. Afterwards every tensor computed by
+// the graph that belongs to an arena is invalid (values read before, with
+// Item or Values, are fine); tensors without recorded history, such as
+// inputs made with Arena.Copy, are left intact. Leaves' gradients are
+// valid until the arena's Reset.
+func BackwardAndRecycle(outputs ...*Tensor) { backwardLeaves(outputs, nil, false, true) }
+
+func backwardLeaves(outputs, gradOutputs []*Tensor, createGraph, recycle bool) {
 	isLeaf := func(t *Tensor) bool { return t.leafGrad && t.node == nil }
-	grads := runBackward(outputs, gradOutputs, isLeaf, createGraph, createGraph)
+	grads := runBackward(outputs, gradOutputs, isLeaf, createGraph, createGraph, recycle && !createGraph)
+	shared := map[unsafe.Pointer]int{}
+	if recycle {
+		for _, g := range grads.m {
+			if k := storageKey(g); k != nil {
+				shared[k]++
+			}
+		}
+	}
 	for t, g := range grads.m {
 		if !isLeaf(t) {
 			continue
 		}
+		// After a recycling pass, an arena gradient nothing else shares is
+		// the leaf's own.
+		adopt := recycle && storageKey(g) != nil && shared[storageKey(g)] == 1
 		switch {
-		case t.grad == nil && (createGraph || grads.owned[t]):
+		case t.grad == nil && (createGraph || grads.owned[t] || adopt):
 			t.grad = g
+		case t.grad == nil && g.arena != nil:
+			t.grad = g.arena.Copy(g)
 		case t.grad == nil:
 			t.grad = g.Clone()
 		case createGraph:
@@ -122,7 +152,7 @@ type gradMap struct {
 
 func (gm gradMap) get(t *Tensor) *Tensor { return gm.m[t] }
 
-func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, create, retain bool) gradMap {
+func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, create, retain, recycle bool) gradMap {
 	if gradOutputs != nil && len(gradOutputs) != len(outputs) {
 		panic("tensor: outputs and gradOutputs differ in length")
 	}
@@ -171,6 +201,21 @@ func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, cr
 	}
 
 	gm := gradMap{m: map[*Tensor]*Tensor{}, owned: map[*Tensor]bool{}}
+	var rc *recycler
+	if recycle {
+		rc = newRecycler(order)
+	}
+	setGrad := func(t, g *Tensor) {
+		old := gm.m[t]
+		gm.m[t] = g
+		if rc != nil {
+			rc.gradRef(g, 1)
+			if old != nil {
+				rc.gradRef(old, -1)
+				rc.maybeFree(old)
+			}
+		}
+	}
 	accumulate := func(t, g *Tensor) {
 		if !sameShape(t.shape, g.shape) {
 			panic(fmt.Sprintf("tensor: internal error: gradient of shape %v for a tensor of shape %v", g.shape, t.shape))
@@ -178,13 +223,13 @@ func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, cr
 		old := gm.m[t]
 		switch {
 		case old == nil:
-			gm.m[t] = g
+			setGrad(t, g)
 		case create:
-			gm.m[t] = Add(old, g)
+			setGrad(t, Add(old, g))
 		case gm.owned[t]:
 			old.AddScaled_(1, g)
 		default:
-			gm.m[t] = Add(old.Detach(), g.Detach())
+			setGrad(t, Add(old.Detach(), g.Detach()))
 			gm.owned[t] = true
 		}
 	}
@@ -202,7 +247,8 @@ func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, cr
 			if o.Numel() != 1 {
 				panic(fmt.Sprintf("tensor: a gradOutput is needed for an output of shape %v", o.shape))
 			}
-			g = Full(o.dtype, 1, o.shape...)
+			g = newIn(o.arena, o.dtype, o.shape...)
+			g.Fill_(1)
 		}
 		if relevant[o] {
 			accumulate(o, g)
@@ -212,24 +258,57 @@ func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, cr
 	for k := len(order) - 1; k >= 0; k-- {
 		t := order[k]
 		n := t.node
-		if n == nil || !relevant[t] {
+		if n == nil {
 			continue
 		}
-		g := gm.m[t]
-		if g != nil {
+		if g := gm.m[t]; g != nil && relevant[t] {
 			need := make([]bool, len(n.inputs))
 			for i, in := range n.inputs {
 				need[i] = in != nil && relevant[in]
 			}
+			var ar *Arena
+			mark := 0
+			if rc != nil {
+				if ar = arenaOf(append([]*Tensor{g, n.out}, n.inputs...)...); ar != nil {
+					mark = ar.mark()
+				}
+			}
 			gs := n.backward(&bctx{n: n, create: create, need: need}, g)
+			if ar != nil {
+				// Temporaries of the backward function are dead once it
+				// returns; only the gradients it returns live on.
+				keep := map[unsafe.Pointer]bool{}
+				for _, gi := range gs {
+					if k := storageKey(gi); k != nil {
+						keep[k] = true
+					}
+				}
+				ar.freeSince(mark, keep)
+			}
 			for i, gi := range gs {
 				if gi != nil && need[i] {
 					accumulate(n.inputs[i], gi)
 				}
 			}
 			if !isTarget(t) {
-				delete(gm.m, t) // intermediate gradients are not needed any more
+				// Intermediate gradients are not needed any more.
+				if rc != nil {
+					rc.gradRef(g, -1)
+				}
+				delete(gm.m, t)
 			}
+			if rc != nil {
+				for i, gi := range gs {
+					if gi != nil && need[i] {
+						rc.maybeFree(gi)
+					}
+				}
+				rc.maybeFree(g)
+			}
+		}
+		if rc != nil {
+			rc.nodeDone(n)
+			rc.flush()
 		}
 	}
 	if !retain {

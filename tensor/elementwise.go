@@ -42,7 +42,7 @@ func binary(a, b *Tensor, k binKind) *Tensor {
 	if err != nil {
 		panic(err)
 	}
-	out := like(a, shape...)
+	out := newIn(arenaOf(a, b), a.dtype, shape...)
 	if a.dtype == Float32 {
 		binaryKernel(k, out.f32, a.f32, b.f32, shape, a.shape, b.shape)
 	} else {

@@ -291,63 +291,46 @@ func instanceNormAct(x *Tensor, eps float64, act actKind, slope float64) *Tensor
 // activation, returning each plane's mean and inverse standard deviation.
 func instanceNormKernel[T kernels.Float](out, x []T, planes, hw int, eps float64, act actKind, slope T) []float64 {
 	st := make([]float64, 2*planes)
-	kernels.ParallelFor(planes, func(lo, hi int) {
+	if act == actNone {
+		slope = 1
+	}
+	parallelPlanes(planes, hw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xs := x[p*hw : (p+1)*hw]
-			var s float64
-			for _, v := range xs {
-				s += float64(v)
-			}
-			mean := s / float64(hw)
-			var ss float64
-			for _, v := range xs {
-				d := float64(v) - mean
-				ss += d * d
-			}
-			inv := 1 / math.Sqrt(ss/float64(hw)+eps)
+			mean := kernels.Sum(xs) / float64(hw)
+			inv := 1 / math.Sqrt(kernels.SumSqDev(xs, T(mean))/float64(hw)+eps)
 			st[2*p], st[2*p+1] = mean, inv
-			m, iv := T(mean), T(inv)
-			o := out[p*hw : (p+1)*hw]
-			if act == actLeaky {
-				for i, v := range xs {
-					y := (v - m) * iv
-					if y <= 0 {
-						y *= slope
-					}
-					o[i] = y
-				}
-			} else {
-				for i, v := range xs {
-					o[i] = (v - m) * iv
-				}
-			}
+			kernels.AffineLeaky(out[p*hw:(p+1)*hw], xs, T(inv), T(-mean*inv), slope)
 		}
 	})
 	return st
 }
 
+// parallelPlanes runs fn over planes of hw elements, on several threads
+// only when there is enough work to pay for the hand-off.
+func parallelPlanes(planes, hw int, fn func(lo, hi int)) {
+	if planes*hw < 4*parallelMin {
+		fn(0, planes)
+		return
+	}
+	kernels.ParallelFor(planes, fn)
+}
+
+// instanceNormBackwardKernel computes, per plane, gx = invstd·(g′ − mean(g′)
+// − x̂·mean(g′·x̂)) with g′ = g·act′(x̂) and x̂ = (x − mean)·invstd.
 func instanceNormBackwardKernel[T kernels.Float](gx, g, x []T, st []float64, hw int, act actKind, slope T) {
-	kernels.ParallelFor(len(st)/2, func(lo, hi int) {
+	if act == actNone {
+		slope = 1
+	}
+	parallelPlanes(len(st)/2, hw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			gs, xs := g[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw]
 			o := gx[p*hw : (p+1)*hw]
-			m, iv := T(st[2*p]), T(st[2*p+1])
-			// o holds g' = g·act'(x̂) for the second pass.
-			var sg, sgy float64
-			for i, v := range gs {
-				y := (xs[i] - m) * iv
-				if act == actLeaky && y <= 0 {
-					v *= slope
-				}
-				o[i] = v
-				sg += float64(v)
-				sgy += float64(v) * float64(y)
-			}
-			mg, mgy := T(sg/float64(hw)), T(sgy/float64(hw))
-			for i, v := range o {
-				y := (xs[i] - m) * iv
-				o[i] = iv * (v - mg - y*mgy)
-			}
+			m, iv := st[2*p], st[2*p+1]
+			s, sy := kernels.LeakyGradSums(o, gs, xs, T(iv), T(-m*iv), slope)
+			mg, mgy := s/float64(hw), sy/float64(hw)
+			// iv·(g′ − mg − (x−m)·iv·mgy) as p·g′ + q·x + r
+			kernels.Axpbyc(o, xs, T(iv), T(-iv*iv*mgy), T(iv*iv*mgy*m-iv*mg))
 		}
 	})
 }

@@ -27,7 +27,7 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 	if sameShape(shape, x.shape) {
 		return x
 	}
-	out := &Tensor{shape: shape, dtype: x.dtype, f32: x.f32, f64: x.f64}
+	out := &Tensor{shape: shape, dtype: x.dtype, f32: x.f32, f64: x.f64, arena: x.arena}
 	return record(out, "reshape", []*Tensor{x}, func(c *bctx, g *Tensor) []*Tensor {
 		return []*Tensor{Reshape(g, c.n.inputs[0].shape...)}
 	})
@@ -72,7 +72,7 @@ func Concat(axis int, xs ...*Tensor) *Tensor {
 		}
 		shape[axis] += x.shape[axis]
 	}
-	out := like(xs[0], shape...)
+	out := newIn(arenaOf(xs...), xs[0].dtype, shape...)
 	outer, inner := outerInner(shape, axis)
 	pos := 0
 	for _, x := range xs {
@@ -157,7 +157,7 @@ func ToDType(x *Tensor, dt DType) *Tensor {
 	if x.dtype == dt {
 		return x
 	}
-	out := New(dt, x.shape...)
+	out := newIn(x.arena, dt, x.shape...)
 	if dt == Float64 {
 		for i, v := range x.f32 {
 			out.f64[i] = float64(v)

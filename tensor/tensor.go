@@ -51,6 +51,8 @@ type Tensor struct {
 	f32   []float32
 	f64   []float64
 
+	arena    *Arena  // owner of the storage, if any
+
 	leafGrad bool    // a leaf the user asked gradients for
 	grad     *Tensor // accumulated by Backward on leaves
 	node     *node   // the operation that made this tensor, if recorded
@@ -200,7 +202,8 @@ func (t *Tensor) Values() []float64 {
 	return out
 }
 
-// Clone returns a copy of t's values with no graph attached.
+// Clone returns a copy of t's values with no graph attached, on the heap
+// (never in an arena).
 func (t *Tensor) Clone() *Tensor {
 	c := New(t.dtype, t.shape...)
 	copy(c.f32, t.f32)
@@ -211,7 +214,7 @@ func (t *Tensor) Clone() *Tensor {
 // Detach returns a tensor sharing t's storage that takes no part in
 // automatic differentiation.
 func (t *Tensor) Detach() *Tensor {
-	return &Tensor{shape: t.shape, dtype: t.dtype, f32: t.f32, f64: t.f64}
+	return &Tensor{shape: t.shape, dtype: t.dtype, f32: t.f32, f64: t.f64, arena: t.arena}
 }
 
 // SetRequiresGrad marks a tensor with no recorded history (a leaf, such as a
@@ -311,8 +314,9 @@ func sameShape(a, b []int) bool {
 	return true
 }
 
-// like returns a new zero tensor with x's dtype and the given shape.
-func like(x *Tensor, shape ...int) *Tensor { return New(x.dtype, shape...) }
+// like returns a new zero tensor with x's dtype and the given shape, in
+// x's arena if it has one.
+func like(x *Tensor, shape ...int) *Tensor { return newIn(x.arena, x.dtype, shape...) }
 
 func alloc32(n int) []float32 { return make([]float32, n) }
 func alloc64(n int) []float64 { return make([]float64, n) }

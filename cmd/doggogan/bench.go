@@ -78,7 +78,7 @@ func newBenchGemmCmd() *cobra.Command {
 }
 
 type stepFlags struct {
-	mode, loss, cpuprofile                      string
+	mode, loss, cpuprofile, memprofile          string
 	size, ngf, ndf, blocks, batch, iters, thrds int
 }
 
@@ -105,6 +105,7 @@ generator forward pass without gradients.`,
 	fl.IntVar(&f.iters, "iters", 5, "timed iterations")
 	fl.IntVar(&f.thrds, "threads", 2, "threads (0: all cores)")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed iterations to this file")
+	fl.StringVar(&f.memprofile, "memprofile", "", "write a heap-allocation profile of the run to this file")
 	return c
 }
 
@@ -144,7 +145,8 @@ func runBenchStep(w io.Writer, f stepFlags) error {
 		}
 	}
 	ts := make([]float64, f.iters)
-	var ms runtime.MemStats
+	var ms0, ms runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	if f.cpuprofile != "" {
 		pf, err := os.Create(f.cpuprofile)
 		if err != nil {
@@ -164,6 +166,21 @@ func runBenchStep(w io.Writer, f stepFlags) error {
 		ts[i] = time.Since(t).Seconds()
 	}
 	runtime.ReadMemStats(&ms)
+	if f.memprofile != "" {
+		pf, err := os.Create(f.memprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.Lookup("allocs").WriteTo(pf, 0); err != nil {
+			return err
+		}
+	}
+	per := float64(f.iters)
+	peak, held := l.ArenaBytes()
+	fmt.Fprintf(w, "heap per iteration: %.1f MB in %.0f allocations; heap %.0f MB, of which step arena %.0f MB (peak in use %.0f MB)\n",
+		float64(ms.TotalAlloc-ms0.TotalAlloc)/per/(1<<20), float64(ms.Mallocs-ms0.Mallocs)/per, float64(ms.HeapSys)/(1<<20),
+		float64(held)/(1<<20), float64(peak)/(1<<20))
 	fmt.Fprintf(w, "doggogan mode=%s size=%d ngf=%d ndf=%d blocks=%d batch=%d loss=%s threads=%d\n",
 		f.mode, f.size, f.ngf, f.ndf, f.blocks, f.batch, f.loss, kernels.Threads())
 	fmt.Fprintf(w, "median_s_per_iter %.4f\n", median(ts))

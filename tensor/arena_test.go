@@ -1,0 +1,96 @@
+package tensor
+
+import "testing"
+
+func TestArenaRecyclesStorage(t *testing.T) {
+	a := NewArena()
+	w := NewRNG(1).Uniform(Float32, -1, 1, 8, 8).SetRequiresGrad(true)
+	step := func() float64 {
+		x := a.Copy(NewRNG(2).Uniform(Float32, -1, 1, 4, 8))
+		h := Tanh(MatMul(x, w))
+		if h.Arena() != a {
+			t.Fatal("an op on an arena tensor allocated outside the arena")
+		}
+		loss := Sum(Square(h))
+		loss.Backward()
+		if w.Grad().Arena() != a {
+			t.Fatal("a leaf's gradient was not allocated in the arena")
+		}
+		v := loss.Item()
+		w.SetGrad(nil)
+		a.Reset()
+		return v
+	}
+	first := step()
+	_, held := a.Bytes()
+	for i := 0; i < 5; i++ {
+		if v := step(); v != first {
+			t.Fatalf("step %d: %g, first %g: recycled storage was not cleared", i, v, first)
+		}
+	}
+	if _, h := a.Bytes(); h != held {
+		t.Fatalf("arena grew from %d to %d bytes over identical steps", held, h)
+	}
+	if inUse, _ := a.Bytes(); inUse != 0 {
+		t.Fatalf("%d bytes in use after Reset", inUse)
+	}
+	// Tensors not from the arena never land in it.
+	if y := Tanh(NewRNG(3).Uniform(Float32, -1, 1, 3)); y.Arena() != nil {
+		t.Fatal("a heap tensor's result belongs to an arena")
+	}
+	// Clone escapes the arena.
+	x := a.Copy(Full(Float32, 2, 3))
+	c := x.Clone()
+	a.Reset()
+	a.New(Float32, 3).Fill_(7)
+	if c.Arena() != nil || c.Values()[0] != 2 {
+		t.Fatal("Clone did not copy out of the arena")
+	}
+}
+
+// BackwardAndRecycle gives the same leaf gradients as BackwardAll while
+// handing storage back during the pass, so the arena holds less.
+func TestBackwardAndRecycleMatchesBackward(t *testing.T) {
+	rng := NewRNG(4)
+	w1 := rng.Uniform(Float64, -0.5, 0.5, 4, 3, 3, 3).SetRequiresGrad(true)
+	w2 := rng.Uniform(Float64, -0.5, 0.5, 4, 4, 3, 3).SetRequiresGrad(true)
+	b := rng.Uniform(Float64, -0.1, 0.1, 4).SetRequiresGrad(true)
+	x0 := rng.Uniform(Float64, -1, 1, 2, 3, 10, 10)
+	run := func(a *Arena, recycle bool) ([][]float64, int64, []float64) {
+		x := a.Copy(x0)
+		h := InstanceNormReLU(Conv2d(x, w1, b, ConvOptions{Padding: 1, Mode: PadReflect}), 1e-5)
+		for i := 0; i < 3; i++ {
+			h = Add(h, InstanceNorm2d(Conv2d(Reshape(Reshape(h, 2, -1), 2, 4, 10, 10), w2, nil, ConvOptions{Padding: 1}), 1e-5))
+		}
+		keep := a.Copy(h) // a copy taken before the pass survives it
+		loss := Mean(Abs(Sub(Tanh(Narrow(h, 1, 0, 3)), x0)))
+		if recycle {
+			BackwardAndRecycle(loss)
+		} else {
+			loss.Backward()
+		}
+		var gs [][]float64
+		for _, p := range []*Tensor{w1, w2, b} {
+			gs = append(gs, p.Grad().Values())
+			p.SetGrad(nil)
+		}
+		inUse, _ := a.Bytes()
+		if x.Values()[7] != x0.Values()[7] {
+			t.Fatal("an input without history was recycled")
+		}
+		return gs, inUse, keep.Values()
+	}
+	a1, a2 := NewArena(), NewArena()
+	want, plainUse, k1 := run(a1, false)
+	got, recycledUse, k2 := run(a2, true)
+	for i := range want {
+		assertClose(t, "gradient", got[i], want[i], 0)
+	}
+	assertClose(t, "copy", k2, k1, 0)
+	// All that is left in use: the input, the copy and the gradients.
+	wantUse := int64(8 * (x0.Numel() + len(k1) + w1.Numel() + w2.Numel() + b.Numel()))
+	if recycledUse != wantUse {
+		t.Fatalf("arena in use after the recycling pass: %d bytes, want %d (%d without recycling)", recycledUse, wantUse, plainUse)
+	}
+	t.Logf("in use after backward: %d bytes with recycling, %d without", recycledUse, plainUse)
+}
