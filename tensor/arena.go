@@ -25,9 +25,9 @@ type Arena struct {
 	free64 map[int][][]float64
 	used32 map[*float32][]float32 // handed out since the last Reset
 	used64 map[*float64][]float64
-	inUse  int64 // bytes handed out since the last Reset
-	held   int64 // bytes the arena holds, in use or free
-	peak   int64 // the most bytes in use at once
+	inUse  int64            // bytes handed out since the last Reset
+	held   int64            // bytes the arena holds, in use or free
+	peak   int64            // the most bytes in use at once
 	log    []unsafe.Pointer // buffers in the order handed out since the last Reset
 }
 

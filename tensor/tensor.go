@@ -51,7 +51,7 @@ type Tensor struct {
 	f32   []float32
 	f64   []float64
 
-	arena    *Arena  // owner of the storage, if any
+	arena *Arena // owner of the storage, if any
 
 	leafGrad bool    // a leaf the user asked gradients for
 	grad     *Tensor // accumulated by Backward on leaves
