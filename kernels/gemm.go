@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
 	"unsafe"
 )
 
@@ -186,22 +185,52 @@ func (j *blockJob[T]) run(t int) {
 	j.seq(j.transA, j.transB, i1-i0, j1-j0, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, j.c[i0*j.ldc+j0:], j.ldc)
 }
 
-var blockJobs32, blockJobs64 sync.Pool
+// isFloat32 reports whether T is 4 bytes wide (float32 or a type based on it).
+func isFloat32[T Float]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 4
+}
 
-// parallelGemm runs seq on the blocks of sp through the worker pool.
+// Free lists of blockJobs for the two element types Gemm computes in.
+var (
+	blockJobFree32 = make(chan *blockJob[float32], 16)
+	blockJobFree64 = make(chan *blockJob[float64], 16)
+)
+
+// parallelGemm runs seq on the blocks of sp through the worker pool. T is
+// exactly float32 or float64.
 func parallelGemm[T Float](sp split, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, threads int,
 	seq func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)) {
-	pool := &blockJobs64
-	if unsafe.Sizeof(alpha) == 4 {
-		pool = &blockJobs32
+	var got any
+	if isFloat32[T]() {
+		select {
+		case got = <-blockJobFree32:
+		default:
+		}
+	} else {
+		select {
+		case got = <-blockJobFree64:
+		default:
+		}
 	}
-	j, _ := pool.Get().(*blockJob[T])
-	if j == nil {
+	j, ok := got.(*blockJob[T])
+	if !ok {
 		j = new(blockJob[T])
 	}
 	*j = blockJob[T]{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, sp: sp, seq: seq}
 	forkJoin(sp.tm*sp.tn, j, threads)
 	*j = blockJob[T]{}
-	pool.Put(j)
+	switch j := any(j).(type) {
+	case *blockJob[float32]:
+		select {
+		case blockJobFree32 <- j:
+		default:
+		}
+	case *blockJob[float64]:
+		select {
+		case blockJobFree64 <- j:
+		default:
+		}
+	}
 }

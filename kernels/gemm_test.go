@@ -335,6 +335,9 @@ func TestGemmNoAllocs(t *testing.T) {
 			if got := testing.AllocsPerRun(2, func() { Gemm(tr[0], tr[1], m, n, k, 1, a64, lda, b64, ldb, 0, c64, n) }); got != 0 {
 				t.Errorf("float64 %v trans=%v: %v allocs per call", sh, tr, got)
 			}
+			if got := testing.AllocsPerRun(2, func() { gemmGo(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0, c, n, 2) }); got != 0 {
+				t.Errorf("portable float32 %v trans=%v: %v allocs per call", sh, tr, got)
+			}
 		}
 	}
 }

@@ -74,7 +74,9 @@ type job struct {
 	finish chan struct{}
 }
 
-var jobs = sync.Pool{New: func() any { return &job{finish: make(chan struct{}, 1)} }}
+// jobFree keeps finished jobs for reuse; it survives garbage collection,
+// unlike a sync.Pool, so steady-state calls allocate nothing.
+var jobFree = make(chan *job, 64)
 
 // work carries jobs to idle workers. idle counts workers blocked on it,
 // started counts workers ever started (they never exit).
@@ -107,7 +109,10 @@ func (j *job) helpOut() {
 func (j *job) release() {
 	if j.refs.Add(-1) == 0 {
 		j.body, j.fn = nil, nil
-		jobs.Put(j)
+		select {
+		case jobFree <- j:
+		default:
+		}
 	}
 }
 
@@ -174,7 +179,12 @@ func forkJoinFunc(tasks int, body runner, fn func(lo, hi int), n int, threads in
 		}
 		return
 	}
-	j := jobs.Get().(*job)
+	var j *job
+	select {
+	case j = <-jobFree:
+	default:
+		j = &job{finish: make(chan struct{}, 1)}
+	}
 	j.body, j.fn, j.n = body, fn, n
 	j.tasks = int64(tasks)
 	j.next.Store(0)
