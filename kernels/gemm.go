@@ -120,7 +120,7 @@ type split struct {
 
 // minTaskFMA is the least work (multiply-adds) worth handing to another
 // goroutine: below it, the hand-off costs more than it saves.
-const minTaskFMA = 1 << 19
+var minTaskFMA = 1 << 17
 
 // planSplit chooses how to spread an m×n×k product over up to threads
 // tasks. It weighs the compute of the largest block (in whole micro-tiles)

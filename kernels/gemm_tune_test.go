@@ -36,6 +36,8 @@ func setParam(name string, v int) {
 		directAMaxPanels = v
 	case "rowpack":
 		rowPackB = v == 1
+	case "minfma":
+		minTaskFMA = v
 	case "threads":
 		SetThreads(v)
 	}
