@@ -26,11 +26,133 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
-	if unsafe.Sizeof(alpha) == 4 {
-		sgemm(transA, transB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+	gemmThreads(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
+}
+
+// gemmThreads is Gemm, arguments checked, on up to threads goroutines.
+func gemmThreads[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, threads int) {
+	if isFloat32[T]() {
+		if haveAsm {
+			sgemmAsm(transA, transB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc, threads)
+			return
+		}
+		gemmGo(transA, transB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc, threads)
 		return
 	}
-	gemmGo(transA, transB, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc, Threads())
+	gemmGo(transA, transB, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc, threads)
+}
+
+// GemmStrided computes batch products C_i = alpha·op(A_i)·op(B_i) + beta·C_i,
+// i < batch, laid out like Gemm's operands, where A_i starts at
+// a[i·strideA], B_i at b[i·strideB] and C_i at c[i·strideC]. A stride of 0
+// shares one matrix among all products (say one weight times the columns
+// of every image); the C_i must not overlap.
+//
+// When one product is too small to spread over Threads() goroutines, the
+// products themselves are spread, each computed on one goroutine.
+//
+// GemmStrided panics if a dimension, stride or batch is negative, if the
+// C_i overlap or if a slice is too small for the shapes given.
+func GemmStrided[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda, strideA int, b []T, ldb, strideB int, beta T, c []T, ldc, strideC int, batch int) {
+	if batch < 0 || strideA < 0 || strideB < 0 || strideC < 0 {
+		panic(fmt.Sprintf("kernels: GemmStrided with negative batch %d or stride (%d, %d, %d)", batch, strideA, strideB, strideC))
+	}
+	if batch == 0 {
+		return
+	}
+	if batch > 1 && m > 0 && n > 0 && strideC < (m-1)*ldc+n {
+		panic(fmt.Sprintf("kernels: GemmStrided C stride %d overlaps %d×%d matrices with row stride %d", strideC, m, n, ldc))
+	}
+	last := batch - 1
+	// Check the first and the last product: those in between lie within.
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	checkGemm(transA, transB, m, n, k, len(a)-last*strideA, lda, len(b)-last*strideB, ldb, len(c)-last*strideC, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	threads := Threads()
+	if batch == 1 || threads == 1 || m*n*k >= threads*4*minTaskFMA {
+		for i := 0; i < batch; i++ {
+			gemmThreads(transA, transB, m, n, k, alpha, from(a, i*strideA), lda, from(b, i*strideB), ldb, beta, c[i*strideC:], ldc, threads)
+		}
+		return
+	}
+	if isFloat32[T]() {
+		stridedBatch(transA, transB, m, n, k, float32(alpha), as32(a), lda, strideA, as32(b), ldb, strideB, float32(beta), as32(c), ldc, strideC, batch, threads)
+		return
+	}
+	stridedBatch(transA, transB, m, n, k, float64(alpha), as64(a), lda, strideA, as64(b), ldb, strideB, float64(beta), as64(c), ldc, strideC, batch, threads)
+}
+
+// batchJob spreads the products of GemmStrided over tasks, each running
+// a contiguous range of them on one goroutine.
+type batchJob[T Float] struct {
+	transA, transB            bool
+	m, n, k                   int
+	alpha, beta               T
+	a, b, c                   []T
+	lda, ldb, ldc             int
+	strideA, strideB, strideC int
+	batch, tasks              int
+}
+
+func (j *batchJob[T]) run(t int) {
+	for i := t * j.batch / j.tasks; i < (t+1)*j.batch/j.tasks; i++ {
+		gemmThreads(j.transA, j.transB, j.m, j.n, j.k, j.alpha, from(j.a, i*j.strideA), j.lda, from(j.b, i*j.strideB), j.ldb, j.beta, j.c[i*j.strideC:], j.ldc, 1)
+	}
+}
+
+// from is s[off:], or empty when off is past the end (an operand with
+// k = 0 has no elements and may be shorter than its strides suggest).
+func from[T Float](s []T, off int) []T {
+	if off >= len(s) {
+		return nil
+	}
+	return s[off:]
+}
+
+var (
+	batchJobFree32 = make(chan *batchJob[float32], 16)
+	batchJobFree64 = make(chan *batchJob[float64], 16)
+)
+
+// stridedBatch runs GemmStrided's products in parallel; T is exactly
+// float32 or float64.
+func stridedBatch[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda, strideA int, b []T, ldb, strideB int, beta T, c []T, ldc, strideC int, batch, threads int) {
+	var got any
+	if isFloat32[T]() {
+		select {
+		case got = <-batchJobFree32:
+		default:
+		}
+	} else {
+		select {
+		case got = <-batchJobFree64:
+		default:
+		}
+	}
+	j, ok := got.(*batchJob[T])
+	if !ok {
+		j = new(batchJob[T])
+	}
+	tasks := min(batch, threads)
+	*j = batchJob[T]{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, strideA: strideA, strideB: strideB, strideC: strideC,
+		batch: batch, tasks: tasks}
+	forkJoin(tasks, j, threads)
+	*j = batchJob[T]{}
+	switch j := any(j).(type) {
+	case *batchJob[float32]:
+		select {
+		case batchJobFree32 <- j:
+		default:
+		}
+	case *batchJob[float64]:
+		select {
+		case batchJobFree64 <- j:
+		default:
+		}
+	}
 }
 
 // as32 views a slice of a 4-byte Float type as []float32.
@@ -47,15 +169,6 @@ func as64[T Float](s []T) []float64 {
 		return nil
 	}
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
-}
-
-// sgemm is the float32 entry: the assembly path when the CPU allows it.
-func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if haveAsm {
-		sgemmAsm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
-		return
-	}
-	gemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
 }
 
 // checkGemm panics when the arguments of Gemm do not describe matrices
