@@ -235,32 +235,49 @@ type split struct {
 // goroutine: below it, the hand-off costs more than it saves.
 var minTaskFMA = 1 << 17
 
+// moreTasksFMA: a product with at least this much work per thread is cut
+// into 2 or 4 tasks per thread (while each keeps this much). Tasks are
+// claimed dynamically, so a worker that starts late (a parked one takes
+// up to a few hundred microseconds to wake) or runs slower than the
+// others does not hold up the end.
+var moreTasksFMA = 1 << 24
+
 // planSplit chooses how to spread an m×n×k product over up to threads
-// tasks. It weighs the compute of the largest block (in whole micro-tiles)
-// plus the packing each block repeats: a block packs its rows of A and its
-// columns of B for every column/row block, so splitting rows repeats B's
-// packing and splitting columns repeats A's.
+// goroutines: into how many blocks of C, and their grid. It weighs the
+// compute of a block (in whole micro-tiles) plus the packing each block
+// repeats: a block packs its rows of A and its columns of B, so splitting
+// rows repeats B's packing and splitting columns repeats A's.
 func planSplit(m, n, k, mr, nr, threads int) split {
 	one := split{tm: 1, tn: 1, rowStep: m, colSt: n}
-	t := min(threads, m*n*k/minTaskFMA)
+	work := m * n * k
+	t := min(threads, work/minTaskFMA)
 	if t <= 1 {
 		return one
 	}
+	per := 1
+	for per < 4 && work/(t*per*2) >= moreTasksFMA {
+		per *= 2
+	}
 	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
 	best, bestCost := one, -1
-	for tm := 1; tm <= t; tm++ {
-		tn := t / tm
-		if tm > mp || tn > np {
-			continue
+	for tasks := t * per; tasks >= t; tasks -= t {
+		for tm := 1; tm <= tasks; tm++ {
+			tn := tasks / tm
+			if tm*tn != tasks || tm > mp || tn > np {
+				continue
+			}
+			rp, cp := (mp+tm-1)/tm, (np+tn-1)/tn
+			rows, cols := min(rp*mr, m), min(cp*nr, n)
+			// Compute in FMA; packing an element costs about as much as
+			// a few FMA lanes of a full tile. Each goroutine runs
+			// ceil(tasks/t) blocks.
+			cost := (rp*mr*cp*nr*k + 4*k*(rows+cols)) * ((tasks + t - 1) / t)
+			if bestCost < 0 || cost < bestCost {
+				best, bestCost = split{tm: tm, tn: tn, rowStep: rp * mr, colSt: cp * nr}, cost
+			}
 		}
-		rp, cp := (mp+tm-1)/tm, (np+tn-1)/tn
-		rows, cols := min(rp*mr, m), min(cp*nr, n)
-		// Compute in FMA; packing an element costs about as much as a
-		// few FMA lanes of a full tile, and is paid on rows (A) and
-		// columns (B) of the block.
-		cost := rp*mr*cp*nr*k + 4*k*(rows+cols)
-		if bestCost < 0 || cost < bestCost {
-			best, bestCost = split{tm: tm, tn: tn, rowStep: rp * mr, colSt: cp * nr}, cost
+		if bestCost >= 0 {
+			break // the most tasks that fit a grid
 		}
 	}
 	return best

@@ -17,16 +17,17 @@ import (
 //	  go test -run X -bench GemmTune -count 5 ./kernels/
 //
 // SHAPES lists m,n,k[,transA,transB] separated by ';'; each of VALS is
-// given to PARAM (mc, kcfew, pf, directA, rowpack, minfma, threads);
+// given to PARAM (mc, kcfew, pf, directA, rowpack, minfma, moretasks,
+// threads);
 // FIX='name=v,...' sets other parameters first. Compare with benchstat.
 func BenchmarkGemmTune(b *testing.B) {
 	if os.Getenv("SHAPES") == "" {
 		b.Skip("set SHAPES (see the comment) to explore parameters")
 	}
-	defer func(mc, kcf, da, mf int, pf uintptr, rp bool) {
-		asmMC, kcFewRows, directAMaxPanels, minTaskFMA, pfB, rowPackB = mc, kcf, da, mf, pf, rp
+	defer func(mc, kcf, da, mf, mt int, pf uintptr, rp bool) {
+		asmMC, kcFewRows, directAMaxPanels, minTaskFMA, moreTasksFMA, pfB, rowPackB = mc, kcf, da, mf, mt, pf, rp
 		SetThreads(0)
-	}(asmMC, kcFewRows, directAMaxPanels, minTaskFMA, pfB, rowPackB)
+	}(asmMC, kcFewRows, directAMaxPanels, minTaskFMA, moreTasksFMA, pfB, rowPackB)
 	for _, f := range strings.Split(os.Getenv("FIX"), ",") {
 		if kv := strings.SplitN(f, "=", 2); len(kv) == 2 {
 			v, _ := strconv.Atoi(kv[1])
@@ -74,6 +75,8 @@ func setParam(b *testing.B, name string, v int) {
 		rowPackB = v == 1
 	case "minfma":
 		minTaskFMA = max(v, 1)
+	case "moretasks":
+		moreTasksFMA = max(v, 1)
 	case "threads":
 		SetThreads(v)
 	default:

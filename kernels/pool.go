@@ -117,11 +117,13 @@ func (j *job) release() {
 }
 
 // spinFor is how long a worker that ran out of work keeps polling for
-// more before it parks. A parked worker takes tens of microseconds to
-// wake (it is readied onto the poster's own busy P and has to be stolen
-// from there), which would lose the next fork-join of a run of kernel
+// more before it parks (and how long a caller polls for its helpers to
+// finish). Waking a parked goroutine took 50-200 µs on the 2-vCPU VM this
+// was tuned on, which would lose the next fork-join of a run of kernel
 // calls; polling (with runtime.Gosched, so it yields to any other
-// goroutine) hands work over in well under a microsecond.
+// goroutine) hands work over in about a microsecond. Longer windows did
+// not help there: with other processes competing for the CPUs, a thread
+// that spins longer is scheduled worse when it has real work.
 const spinFor = 200 * time.Microsecond
 
 func worker() {
