@@ -98,10 +98,13 @@ var (
 	// (doubled for more than 3 rows): so few rows of B are streamed at a
 	// time that the prefetches keep ahead of them.
 	kcFewRows = 8
-	// rowPackB: pack whole non-transposed B blocks row by row.
+	// rowPackB: pack whole non-transposed B blocks row by row (reading B
+	// sequentially) rather than panel by panel (64 bytes from each of kc
+	// rows at a time).
 	rowPackB = true
 )
 
+// maxMC bounds asmMC.
 const maxMC = 512
 
 type asmBuf struct {
@@ -121,8 +124,7 @@ func getAsmBuf() *asmBuf {
 	case b := <-asmBufFree:
 		return b
 	default:
-		// a has slack for the stray values sgemmPackA6 writes.
-		return &asmBuf{a: make([]float32, maxMC*asmKC+8), panel: make([]float32, asmKC*asmNR)}
+		return &asmBuf{panel: make([]float32, asmKC*asmNR)}
 	}
 }
 
@@ -162,16 +164,19 @@ func sgemmAsmSeq(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	}
 	buf := getAsmBuf()
 	mcBlk := asmMC
+	if need := mcBlk*asmKC + 8; len(buf.a) < need {
+		// The slack of 8 takes the stray values sgemmPackA6 writes.
+		buf.a = make([]float32, need)
+	}
 	bigB := m > mcBlk
 	if bigB && buf.b == nil {
 		buf.b = make([]float32, asmKC*asmNC)
 	}
-	kcBlk := asmKC
 	for jc := 0; jc < n; jc += asmNC {
 		nc := min(asmNC, n-jc)
 		packA := transA || (nc+asmNR-1)/asmNR > directAMaxPanels
-		for pc := 0; pc < k; pc += kcBlk {
-			kc := min(kcBlk, k-pc)
+		for pc := 0; pc < k; pc += asmKC {
+			kc := min(asmKC, k-pc)
 			bet := beta
 			if pc > 0 {
 				bet = 1
@@ -186,11 +191,10 @@ func sgemmAsmSeq(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 				var a0 []float32
 				var rsA, csA uintptr
 				var aStep int
-				switch {
-				case packA:
+				if packA {
 					packA32(transA, a, lda, ic, pc, mc, kc, buf.a)
 					a0, rsA, csA, aStep = buf.a, 4, asmMR*4, kc
-				default:
+				} else {
 					a0, rsA, csA, aStep = a[ic*lda+pc:], uintptr(lda*4), 4, lda
 				}
 				for jr := 0; jr < nc; jr += asmNR {
