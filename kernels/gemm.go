@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
 	"unsafe"
 )
 
@@ -27,11 +26,133 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
-	if unsafe.Sizeof(alpha) == 4 {
-		sgemm(transA, transB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+	gemmThreads(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
+}
+
+// gemmThreads is Gemm, arguments checked, on up to threads goroutines.
+func gemmThreads[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, threads int) {
+	if isFloat32[T]() {
+		if haveAsm {
+			sgemmAsm(transA, transB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc, threads)
+			return
+		}
+		gemmGo(transA, transB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc, threads)
 		return
 	}
-	gemmGo(transA, transB, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc, Threads())
+	gemmGo(transA, transB, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc, threads)
+}
+
+// GemmStrided computes batch products C_i = alpha·op(A_i)·op(B_i) + beta·C_i,
+// i < batch, laid out like Gemm's operands, where A_i starts at
+// a[i·strideA], B_i at b[i·strideB] and C_i at c[i·strideC]. A stride of 0
+// shares one matrix among all products (say one weight times the columns
+// of every image); the C_i must not overlap.
+//
+// When one product is too small to spread over Threads() goroutines, the
+// products themselves are spread, each computed on one goroutine.
+//
+// GemmStrided panics if a dimension, stride or batch is negative, if the
+// C_i overlap or if a slice is too small for the shapes given.
+func GemmStrided[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda, strideA int, b []T, ldb, strideB int, beta T, c []T, ldc, strideC int, batch int) {
+	if batch < 0 || strideA < 0 || strideB < 0 || strideC < 0 {
+		panic(fmt.Sprintf("kernels: GemmStrided with negative batch %d or stride (%d, %d, %d)", batch, strideA, strideB, strideC))
+	}
+	if batch == 0 {
+		return
+	}
+	if batch > 1 && m > 0 && n > 0 && strideC < (m-1)*ldc+n {
+		panic(fmt.Sprintf("kernels: GemmStrided C stride %d overlaps %d×%d matrices with row stride %d", strideC, m, n, ldc))
+	}
+	last := batch - 1
+	// Check the first and the last product: those in between lie within.
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	checkGemm(transA, transB, m, n, k, len(a)-last*strideA, lda, len(b)-last*strideB, ldb, len(c)-last*strideC, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	threads := Threads()
+	if batch == 1 || threads == 1 || m*n*k >= threads*4*minTaskFMA {
+		for i := 0; i < batch; i++ {
+			gemmThreads(transA, transB, m, n, k, alpha, from(a, i*strideA), lda, from(b, i*strideB), ldb, beta, c[i*strideC:], ldc, threads)
+		}
+		return
+	}
+	if isFloat32[T]() {
+		stridedBatch(transA, transB, m, n, k, float32(alpha), as32(a), lda, strideA, as32(b), ldb, strideB, float32(beta), as32(c), ldc, strideC, batch, threads)
+		return
+	}
+	stridedBatch(transA, transB, m, n, k, float64(alpha), as64(a), lda, strideA, as64(b), ldb, strideB, float64(beta), as64(c), ldc, strideC, batch, threads)
+}
+
+// batchJob spreads the products of GemmStrided over tasks, each running
+// a contiguous range of them on one goroutine.
+type batchJob[T Float] struct {
+	transA, transB            bool
+	m, n, k                   int
+	alpha, beta               T
+	a, b, c                   []T
+	lda, ldb, ldc             int
+	strideA, strideB, strideC int
+	batch, tasks              int
+}
+
+func (j *batchJob[T]) run(t int) {
+	for i := t * j.batch / j.tasks; i < (t+1)*j.batch/j.tasks; i++ {
+		gemmThreads(j.transA, j.transB, j.m, j.n, j.k, j.alpha, from(j.a, i*j.strideA), j.lda, from(j.b, i*j.strideB), j.ldb, j.beta, j.c[i*j.strideC:], j.ldc, 1)
+	}
+}
+
+// from is s[off:], or empty when off is past the end (an operand with
+// k = 0 has no elements and may be shorter than its strides suggest).
+func from[T Float](s []T, off int) []T {
+	if off >= len(s) {
+		return nil
+	}
+	return s[off:]
+}
+
+var (
+	batchJobFree32 = make(chan *batchJob[float32], 16)
+	batchJobFree64 = make(chan *batchJob[float64], 16)
+)
+
+// stridedBatch runs GemmStrided's products in parallel; T is exactly
+// float32 or float64.
+func stridedBatch[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda, strideA int, b []T, ldb, strideB int, beta T, c []T, ldc, strideC int, batch, threads int) {
+	var got any
+	if isFloat32[T]() {
+		select {
+		case got = <-batchJobFree32:
+		default:
+		}
+	} else {
+		select {
+		case got = <-batchJobFree64:
+		default:
+		}
+	}
+	j, ok := got.(*batchJob[T])
+	if !ok {
+		j = new(batchJob[T])
+	}
+	tasks := min(batch, threads)
+	*j = batchJob[T]{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, strideA: strideA, strideB: strideB, strideC: strideC,
+		batch: batch, tasks: tasks}
+	forkJoin(tasks, j, threads)
+	*j = batchJob[T]{}
+	switch j := any(j).(type) {
+	case *batchJob[float32]:
+		select {
+		case batchJobFree32 <- j:
+		default:
+		}
+	case *batchJob[float64]:
+		select {
+		case batchJobFree64 <- j:
+		default:
+		}
+	}
 }
 
 // as32 views a slice of a 4-byte Float type as []float32.
@@ -48,15 +169,6 @@ func as64[T Float](s []T) []float64 {
 		return nil
 	}
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
-}
-
-// sgemm is the float32 entry: the assembly path when the CPU allows it.
-func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if haveAsm {
-		sgemmAsm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
-		return
-	}
-	gemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
 }
 
 // checkGemm panics when the arguments of Gemm do not describe matrices
@@ -121,34 +233,51 @@ type split struct {
 
 // minTaskFMA is the least work (multiply-adds) worth handing to another
 // goroutine: below it, the hand-off costs more than it saves.
-const minTaskFMA = 1 << 19
+var minTaskFMA = 1 << 17
+
+// moreTasksFMA: a product with at least this much work per thread is cut
+// into 2 or 4 tasks per thread (while each keeps this much). Tasks are
+// claimed dynamically, so a worker that starts late (a parked one takes
+// up to a few hundred microseconds to wake) or runs slower than the
+// others does not hold up the end.
+var moreTasksFMA = 1 << 24
 
 // planSplit chooses how to spread an m×n×k product over up to threads
-// tasks. It weighs the compute of the largest block (in whole micro-tiles)
-// plus the packing each block repeats: a block packs its rows of A and its
-// columns of B for every column/row block, so splitting rows repeats B's
-// packing and splitting columns repeats A's.
+// goroutines: into how many blocks of C, and their grid. It weighs the
+// compute of a block (in whole micro-tiles) plus the packing each block
+// repeats: a block packs its rows of A and its columns of B, so splitting
+// rows repeats B's packing and splitting columns repeats A's.
 func planSplit(m, n, k, mr, nr, threads int) split {
 	one := split{tm: 1, tn: 1, rowStep: m, colSt: n}
-	t := min(threads, m*n*k/minTaskFMA)
+	work := m * n * k
+	t := min(threads, work/minTaskFMA)
 	if t <= 1 {
 		return one
 	}
+	per := 1
+	for per < 4 && work/(t*per*2) >= moreTasksFMA {
+		per *= 2
+	}
 	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
 	best, bestCost := one, -1
-	for tm := 1; tm <= t; tm++ {
-		tn := t / tm
-		if tm > mp || tn > np {
-			continue
+	for tasks := t * per; tasks >= t; tasks -= t {
+		for tm := 1; tm <= tasks; tm++ {
+			tn := tasks / tm
+			if tm*tn != tasks || tm > mp || tn > np {
+				continue
+			}
+			rp, cp := (mp+tm-1)/tm, (np+tn-1)/tn
+			rows, cols := min(rp*mr, m), min(cp*nr, n)
+			// Compute in FMA; packing an element costs about as much as
+			// a few FMA lanes of a full tile. Each goroutine runs
+			// ceil(tasks/t) blocks.
+			cost := (rp*mr*cp*nr*k + 4*k*(rows+cols)) * ((tasks + t - 1) / t)
+			if bestCost < 0 || cost < bestCost {
+				best, bestCost = split{tm: tm, tn: tn, rowStep: rp * mr, colSt: cp * nr}, cost
+			}
 		}
-		rp, cp := (mp+tm-1)/tm, (np+tn-1)/tn
-		rows, cols := min(rp*mr, m), min(cp*nr, n)
-		// Compute in FMA; packing an element costs about as much as a
-		// few FMA lanes of a full tile, and is paid on rows (A) and
-		// columns (B) of the block.
-		cost := rp*mr*cp*nr*k + 4*k*(rows+cols)
-		if bestCost < 0 || cost < bestCost {
-			best, bestCost = split{tm: tm, tn: tn, rowStep: rp * mr, colSt: cp * nr}, cost
+		if bestCost >= 0 {
+			break // the most tasks that fit a grid
 		}
 	}
 	return best
@@ -186,22 +315,52 @@ func (j *blockJob[T]) run(t int) {
 	j.seq(j.transA, j.transB, i1-i0, j1-j0, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, j.c[i0*j.ldc+j0:], j.ldc)
 }
 
-var blockJobs32, blockJobs64 sync.Pool
+// isFloat32 reports whether T is 4 bytes wide (float32 or a type based on it).
+func isFloat32[T Float]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 4
+}
 
-// parallelGemm runs seq on the blocks of sp through the worker pool.
+// Free lists of blockJobs for the two element types Gemm computes in.
+var (
+	blockJobFree32 = make(chan *blockJob[float32], 16)
+	blockJobFree64 = make(chan *blockJob[float64], 16)
+)
+
+// parallelGemm runs seq on the blocks of sp through the worker pool. T is
+// exactly float32 or float64.
 func parallelGemm[T Float](sp split, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, threads int,
 	seq func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)) {
-	pool := &blockJobs64
-	if unsafe.Sizeof(alpha) == 4 {
-		pool = &blockJobs32
+	var got any
+	if isFloat32[T]() {
+		select {
+		case got = <-blockJobFree32:
+		default:
+		}
+	} else {
+		select {
+		case got = <-blockJobFree64:
+		default:
+		}
 	}
-	j, _ := pool.Get().(*blockJob[T])
-	if j == nil {
+	j, ok := got.(*blockJob[T])
+	if !ok {
 		j = new(blockJob[T])
 	}
 	*j = blockJob[T]{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, sp: sp, seq: seq}
 	forkJoin(sp.tm*sp.tn, j, threads)
 	*j = blockJob[T]{}
-	pool.Put(j)
+	switch j := any(j).(type) {
+	case *blockJob[float32]:
+		select {
+		case blockJobFree32 <- j:
+		default:
+		}
+	case *blockJob[float64]:
+		select {
+		case blockJobFree64 <- j:
+		default:
+		}
+	}
 }

@@ -61,6 +61,12 @@ var sgemmKerns = [...]sgemmKernFn{nil, sgemmKern1x16, sgemmKern2x16, sgemmKern3x
 func sgemmPackBN(kc int, src *float32, ldb uintptr, dst *float32, pf uintptr)
 
 //go:noescape
+func sgemmPackAT(kc int, src *float32, lda uintptr, dst *float32)
+
+//go:noescape
+func sgemmPackA6(kc int, src *float32, lda uintptr, dst *float32)
+
+//go:noescape
 func sgemmPackBRow(np int, src *float32, dst *float32, stride uintptr)
 
 //go:noescape
@@ -80,8 +86,10 @@ const (
 var (
 	asmMC = 144 // rows of A per L2 block, a multiple of asmMR
 	// directAMaxPanels: when the columns of C in a block span at most this
-	// many 16-wide panels, A is read in place instead of packed: it is
-	// reused too few times to pay for the copy.
+	// many 16-wide panels, A (not transposed) is read in place instead of
+	// packed: it is reused too few times to pay for the copy. Aᵀ is always
+	// packed: its copy is cheap (6 contiguous values per p) and reading it
+	// in place would touch a cache line per p.
 	directAMaxPanels = 16
 	// pfB is how far ahead (bytes along each row of B) packing a panel
 	// prefetches: the panels that follow read the same rows.
@@ -90,10 +98,13 @@ var (
 	// (doubled for more than 3 rows): so few rows of B are streamed at a
 	// time that the prefetches keep ahead of them.
 	kcFewRows = 8
-	// rowPackB: pack whole non-transposed B blocks row by row.
+	// rowPackB: pack whole non-transposed B blocks row by row (reading B
+	// sequentially) rather than panel by panel (64 bytes from each of kc
+	// rows at a time).
 	rowPackB = true
 )
 
+// maxMC bounds asmMC.
 const maxMC = 512
 
 type asmBuf struct {
@@ -113,7 +124,7 @@ func getAsmBuf() *asmBuf {
 	case b := <-asmBufFree:
 		return b
 	default:
-		return &asmBuf{a: make([]float32, maxMC*asmKC), panel: make([]float32, asmKC*asmNR)}
+		return &asmBuf{panel: make([]float32, asmKC*asmNR)}
 	}
 }
 
@@ -153,16 +164,19 @@ func sgemmAsmSeq(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	}
 	buf := getAsmBuf()
 	mcBlk := asmMC
+	if need := mcBlk*asmKC + 8; len(buf.a) < need {
+		// The slack of 8 takes the stray values sgemmPackA6 writes.
+		buf.a = make([]float32, need)
+	}
 	bigB := m > mcBlk
 	if bigB && buf.b == nil {
 		buf.b = make([]float32, asmKC*asmNC)
 	}
-	kcBlk := asmKC
 	for jc := 0; jc < n; jc += asmNC {
 		nc := min(asmNC, n-jc)
 		packA := transA || (nc+asmNR-1)/asmNR > directAMaxPanels
-		for pc := 0; pc < k; pc += kcBlk {
-			kc := min(kcBlk, k-pc)
+		for pc := 0; pc < k; pc += asmKC {
+			kc := min(asmKC, k-pc)
 			bet := beta
 			if pc > 0 {
 				bet = 1
@@ -177,13 +191,10 @@ func sgemmAsmSeq(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 				var a0 []float32
 				var rsA, csA uintptr
 				var aStep int
-				switch {
-				case packA:
+				if packA {
 					packA32(transA, a, lda, ic, pc, mc, kc, buf.a)
 					a0, rsA, csA, aStep = buf.a, 4, asmMR*4, kc
-				case transA:
-					a0, rsA, csA, aStep = a[pc*lda+ic:], 4, uintptr(lda*4), 1
-				default:
+				} else {
 					a0, rsA, csA, aStep = a[ic*lda+pc:], uintptr(lda*4), 4, lda
 				}
 				for jr := 0; jr < nc; jr += asmNR {
@@ -337,7 +348,8 @@ func packBPanel(trans bool, b []float32, ldb, pc, j, kc, nr int, dst []float32) 
 // packA32 packs rows [ic, ic+mc) × columns [pc, pc+kc) of op(A) into
 // asmMR-row panels laid out p-major (asmMR values per p). Rows past mc in
 // the last panel are left as they are: the kernels for short tiles never
-// read them.
+// read them. dst needs 2 values of slack after the last panel, and panels
+// must be packed in order (sgemmPackA6 writes 2 values past its panel).
 func packA32(trans bool, a []float32, lda, ic, pc, mc, kc int, dst []float32) {
 	for ir := 0; ir < mc; ir += asmMR {
 		mr := min(asmMR, mc-ir)
@@ -345,9 +357,8 @@ func packA32(trans bool, a []float32, lda, ic, pc, mc, kc int, dst []float32) {
 		if trans {
 			base := pc*lda + ic + ir
 			if mr == asmMR {
-				for p := 0; p < kc; p++ {
-					*(*[asmMR]float32)(d[p*asmMR:]) = *(*[asmMR]float32)(a[base+p*lda:])
-				}
+				_ = a[base+(kc-1)*lda+asmMR-1]
+				sgemmPackAT(kc, &a[base], uintptr(lda*4), &d[0])
 				continue
 			}
 			for p := 0; p < kc; p++ {
@@ -356,15 +367,18 @@ func packA32(trans bool, a []float32, lda, ic, pc, mc, kc int, dst []float32) {
 			continue
 		}
 		if mr == asmMR {
-			r0 := a[(ic+ir)*lda+pc:][:kc]
-			r1 := a[(ic+ir+1)*lda+pc:][:kc]
-			r2 := a[(ic+ir+2)*lda+pc:][:kc]
-			r3 := a[(ic+ir+3)*lda+pc:][:kc]
-			r4 := a[(ic+ir+4)*lda+pc:][:kc]
-			r5 := a[(ic+ir+5)*lda+pc:][:kc]
-			for p := range r0 {
-				dp := (*[asmMR]float32)(d[p*asmMR:])
-				dp[0], dp[1], dp[2], dp[3], dp[4], dp[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			base := (ic+ir)*lda + pc
+			p0 := kc &^ 7
+			if p0 > 0 {
+				_ = a[base+5*lda+p0-1]
+				_ = dst[ir*kc+asmMR*kc+1] // the stray values after the panel
+				sgemmPackA6(p0, &a[base], uintptr(lda*4), &d[0])
+			}
+			for i := 0; i < asmMR; i++ {
+				src := a[base+i*lda+p0 : base+i*lda+kc]
+				for p, v := range src {
+					d[(p0+p)*asmMR+i] = v
+				}
 			}
 			continue
 		}

@@ -7,7 +7,9 @@ import (
 )
 
 // benchShapes are the products that matter: square ones for the peer
-// comparison and the im2col shapes of the CycleGAN convolutions.
+// comparison and the im2col shapes of the CycleGAN convolutions: forward
+// (weight × columns), weight gradients (gradient × columnsᵀ, transB, long
+// K) and input gradients (weightᵀ × gradient, transA).
 var benchShapes = []struct {
 	name           string
 	transA, transB bool
@@ -23,6 +25,8 @@ var benchShapes = []struct {
 	{"m128n1152k256tB", false, true, 128, 1152, 256},
 	{"m1152n256k128tA", true, false, 1152, 256, 128},
 	{"m64n576k1024tB", false, true, 64, 576, 1024},
+	{"m64n576k4096tB", false, true, 64, 576, 4096},
+	{"m576n4096k64tA", true, false, 576, 4096, 64},
 }
 
 func benchGemm[T Float](b *testing.B, f func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int), transA, transB bool, m, n, k int) {

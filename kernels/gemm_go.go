@@ -1,17 +1,12 @@
 package kernels
 
-import (
-	"sync"
-	"unsafe"
-)
-
 // The portable GEMM: cache-blocked (goMC×goKC blocks of A, goKC×goNC
-// blocks of B), both operands packed into micro-panels, and a 4×4
+// blocks of B), both operands packed into micro-panels, and a 2×4
 // register-tiled micro-kernel in plain Go. It serves float64 everywhere
 // and float32 where the assembly kernel is unavailable.
 
 const (
-	goMR = 4
+	goMR = 2
 	goNR = 4
 	goMC = 128
 	goKC = 256
@@ -23,19 +18,46 @@ type goBuf[T Float] struct {
 	tmp  [goMR * goNR]T
 }
 
-var goBufs32, goBufs64 sync.Pool
+// Free lists of packing buffers, one per element type; like asmBufFree
+// they survive garbage collection.
+var (
+	goBufFree32 = make(chan *goBuf[float32], 64)
+	goBufFree64 = make(chan *goBuf[float64], 64)
+)
 
-func getGoBuf[T Float]() (*goBuf[T], *sync.Pool) {
-	var zero T
-	pool := &goBufs64
-	if unsafe.Sizeof(zero) == 4 {
-		pool = &goBufs32
+// getGoBuf takes a buffer from the free list of T (float32 or float64).
+func getGoBuf[T Float]() *goBuf[T] {
+	var b any
+	if isFloat32[T]() {
+		select {
+		case b = <-goBufFree32:
+		default:
+		}
+	} else {
+		select {
+		case b = <-goBufFree64:
+		default:
+		}
 	}
-	buf, _ := pool.Get().(*goBuf[T])
-	if buf == nil {
-		buf = &goBuf[T]{a: make([]T, goMC*goKC), b: make([]T, goKC*goNC)}
+	if buf, ok := b.(*goBuf[T]); ok {
+		return buf
 	}
-	return buf, pool
+	return &goBuf[T]{a: make([]T, goMC*goKC), b: make([]T, goKC*goNC)}
+}
+
+func putGoBuf[T Float](buf *goBuf[T]) {
+	switch b := any(buf).(type) {
+	case *goBuf[float32]:
+		select {
+		case goBufFree32 <- b:
+		default:
+		}
+	case *goBuf[float64]:
+		select {
+		case goBufFree64 <- b:
+		default:
+		}
+	}
 }
 
 // gemmGo is the portable Gemm for float32 and float64 (T is exactly one
@@ -50,12 +72,25 @@ func gemmGo[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, 
 		gemmGoSeq(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	parallelGemm(sp, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, gemmGoSeq[T])
+	// A generic function used as a value inside generic code is a closure
+	// over its dictionary, allocated at each use; the package-level
+	// instantiations are static.
+	var seq any = gemmGoSeq64
+	if isFloat32[T]() {
+		seq = gemmGoSeq32
+	}
+	parallelGemm(sp, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads,
+		seq.(func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)))
 }
+
+var (
+	gemmGoSeq32 = gemmGoSeq[float32]
+	gemmGoSeq64 = gemmGoSeq[float64]
+)
 
 // gemmGoSeq is the portable Gemm on the calling goroutine; k > 0.
 func gemmGoSeq[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	buf, pool := getGoBuf[T]()
+	buf := getGoBuf[T]()
 	for jc := 0; jc < n; jc += goNC {
 		nc := min(goNC, n-jc)
 		for pc := 0; pc < k; pc += goKC {
@@ -76,10 +111,10 @@ func gemmGoSeq[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda in
 						ap := buf.a[ir*kc : ir*kc+goMR*kc]
 						off := (ic+ir)*ldc + jc + jr
 						if mr == goMR && nr == goNR {
-							kernGo4x4(kc, ap, bp, c[off:], ldc, alpha, bet)
+							kernGo(kc, ap, bp, c[off:], ldc, alpha, bet)
 							continue
 						}
-						kernGo4x4(kc, ap, bp, buf.tmp[:], goNR, 1, 0)
+						kernGo(kc, ap, bp, buf.tmp[:], goNR, 1, 0)
 						for i := 0; i < mr; i++ {
 							row := c[off+i*ldc : off+i*ldc+nr]
 							t := buf.tmp[i*goNR : i*goNR+nr]
@@ -96,7 +131,7 @@ func gemmGoSeq[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda in
 			}
 		}
 	}
-	pool.Put(buf)
+	putGoBuf(buf)
 }
 
 // packAGo packs rows [ic, ic+mc) × columns [pc, pc+kc) of op(A) into
@@ -112,7 +147,7 @@ func packAGo[T Float](trans bool, a []T, lda, ic, pc, mc, kc int, dst []T) {
 				dp := d[p*goMR : p*goMR+goMR]
 				if mr == goMR {
 					src = src[:goMR]
-					dp[0], dp[1], dp[2], dp[3] = src[0], src[1], src[2], src[3]
+					dp[0], dp[1] = src[0], src[1]
 					continue
 				}
 				for i := 0; i < goMR; i++ {
@@ -180,16 +215,19 @@ func packBGo[T Float](trans bool, b []T, ldb, pc, jc, kc, nc int, dst []T) {
 	}
 }
 
-// kernGo4x4 computes the 4×4 tile C = alpha·Ap·Bp + beta·C from packed
-// panels ap (4 values per p) and bp (4 values per p); beta == 0 ignores C.
-func kernGo4x4[T Float](kc int, ap, bp []T, c []T, ldc int, alpha, beta T) {
+// kernGo computes the goMR×goNR (2×4) tile C = alpha·Ap·Bp + beta·C from
+// packed panels ap (2 values per p) and bp (4 values per p); beta == 0
+// ignores C. The tile is small because Go keeps scalars in at most 15
+// registers: 8 accumulators and 6 operands fit, a 4×4 tile spills. The
+// loop is unrolled by two.
+func kernGo[T Float](kc int, ap, bp []T, c []T, ldc int, alpha, beta T) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 T
-	var c20, c21, c22, c23, c30, c31, c32, c33 T
-	ap, bp = ap[:4*kc], bp[:4*kc]
-	for p := 0; p+4 <= len(ap) && p+4 <= len(bp); p += 4 {
-		a := ap[p : p+4 : p+4]
-		b := bp[p : p+4 : p+4]
-		a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+	ap, bp = ap[:2*kc], bp[:4*kc]
+	p := 0
+	for ; p+2 <= kc; p += 2 {
+		a := ap[2*p : 2*p+4 : 2*p+4]
+		b := bp[4*p : 4*p+8 : 4*p+8]
+		a0, a1 := a[0], a[1]
 		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
 		c00 += a0 * b0
 		c01 += a0 * b1
@@ -199,28 +237,38 @@ func kernGo4x4[T Float](kc int, ap, bp []T, c []T, ldc int, alpha, beta T) {
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		c20 += a2 * b0
-		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
-		c30 += a3 * b0
-		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
+		a0, a1 = a[2], a[3]
+		b0, b1, b2, b3 = b[4], b[5], b[6], b[7]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+	}
+	if p < kc {
+		a := ap[2*p : 2*p+2 : 2*p+2]
+		b := bp[4*p : 4*p+4 : 4*p+4]
+		a0, a1 := a[0], a[1]
+		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
 	}
 	r0 := c[0:4:4]
 	r1 := c[ldc : ldc+4 : ldc+4]
-	r2 := c[2*ldc : 2*ldc+4 : 2*ldc+4]
-	r3 := c[3*ldc : 3*ldc+4 : 3*ldc+4]
 	if beta == 0 {
 		r0[0], r0[1], r0[2], r0[3] = alpha*c00, alpha*c01, alpha*c02, alpha*c03
 		r1[0], r1[1], r1[2], r1[3] = alpha*c10, alpha*c11, alpha*c12, alpha*c13
-		r2[0], r2[1], r2[2], r2[3] = alpha*c20, alpha*c21, alpha*c22, alpha*c23
-		r3[0], r3[1], r3[2], r3[3] = alpha*c30, alpha*c31, alpha*c32, alpha*c33
 		return
 	}
 	r0[0], r0[1], r0[2], r0[3] = alpha*c00+beta*r0[0], alpha*c01+beta*r0[1], alpha*c02+beta*r0[2], alpha*c03+beta*r0[3]
 	r1[0], r1[1], r1[2], r1[3] = alpha*c10+beta*r1[0], alpha*c11+beta*r1[1], alpha*c12+beta*r1[2], alpha*c13+beta*r1[3]
-	r2[0], r2[1], r2[2], r2[3] = alpha*c20+beta*r2[0], alpha*c21+beta*r2[1], alpha*c22+beta*r2[2], alpha*c23+beta*r2[3]
-	r3[0], r3[1], r3[2], r3[3] = alpha*c30+beta*r3[0], alpha*c31+beta*r3[1], alpha*c32+beta*r3[2], alpha*c33+beta*r3[3]
 }

@@ -335,6 +335,9 @@ func TestGemmNoAllocs(t *testing.T) {
 			if got := testing.AllocsPerRun(2, func() { Gemm(tr[0], tr[1], m, n, k, 1, a64, lda, b64, ldb, 0, c64, n) }); got != 0 {
 				t.Errorf("float64 %v trans=%v: %v allocs per call", sh, tr, got)
 			}
+			if got := testing.AllocsPerRun(2, func() { gemmGo(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0, c, n, 2) }); got != 0 {
+				t.Errorf("portable float32 %v trans=%v: %v allocs per call", sh, tr, got)
+			}
 		}
 	}
 }
@@ -342,27 +345,25 @@ func TestGemmNoAllocs(t *testing.T) {
 func TestPlanSplit(t *testing.T) {
 	for _, tc := range []struct {
 		m, n, k, threads int
-		tm, tn           int
+		tm, tn           int // 0, 0: any grid of blocks tasks
+		blocks           int
 	}{
-		{1024, 1024, 1025, 2, 0, 0}, // either way
-		{3, 4096, 1568, 2, 1, 2},
-		{8, 8, 8, 2, 1, 1},       // too small to split
-		{256, 64, 2304, 2, 2, 1}, // few columns: split rows
-		{1024, 1024, 1024, 1, 1, 1},
+		{1024, 1024, 1025, 2, 0, 0, 8}, // big: 4 blocks per thread
+		{3, 4096, 1568, 2, 1, 2, 2},    // one row panel: split columns
+		{8, 8, 8, 2, 1, 1, 1},          // too small to split
+		{256, 64, 2304, 2, 2, 1, 2},    // few columns: split rows
+		{1024, 1024, 1024, 1, 1, 1, 1},
+		{600, 600, 600, 3, 0, 0, 12},
 	} {
 		sp := planSplit(tc.m, tc.n, tc.k, 6, 16, tc.threads)
-		if tc.tm == 0 {
-			if sp.tm*sp.tn != tc.threads {
-				t.Errorf("planSplit(%d,%d,%d,threads=%d) = %d×%d blocks, want %d", tc.m, tc.n, tc.k, tc.threads, sp.tm, sp.tn, tc.threads)
-			}
-		} else if sp.tm != tc.tm || sp.tn != tc.tn {
-			t.Errorf("planSplit(%d,%d,%d,threads=%d) = %d×%d blocks, want %d×%d", tc.m, tc.n, tc.k, tc.threads, sp.tm, sp.tn, tc.tm, tc.tn)
+		if sp.tm*sp.tn != tc.blocks || (tc.tm > 0 && (sp.tm != tc.tm || sp.tn != tc.tn)) {
+			t.Errorf("planSplit(%d,%d,%d,threads=%d) = %d×%d blocks, want %d (%d×%d)", tc.m, tc.n, tc.k, tc.threads, sp.tm, sp.tn, tc.blocks, tc.tm, tc.tn)
 		}
-		if sp.tm*sp.tn > tc.threads {
-			t.Errorf("more blocks than threads: %+v", sp)
+		if sp.rowStep*sp.tm < tc.m || sp.colSt*sp.tn < tc.n || sp.rowStep*(sp.tm-1) >= tc.m || sp.colSt*(sp.tn-1) >= tc.n {
+			t.Errorf("split %+v does not tile %d×%d", sp, tc.m, tc.n)
 		}
-		if sp.rowStep*sp.tm < tc.m || sp.colSt*sp.tn < tc.n {
-			t.Errorf("split %+v does not cover %d×%d", sp, tc.m, tc.n)
+		if sp.rowStep%6 != 0 && sp.tm > 1 || sp.colSt%16 != 0 && sp.tn > 1 {
+			t.Errorf("split %+v not aligned to 6×16 tiles", sp)
 		}
 	}
 }

@@ -74,7 +74,9 @@ type job struct {
 	finish chan struct{}
 }
 
-var jobs = sync.Pool{New: func() any { return &job{finish: make(chan struct{}, 1)} }}
+// jobFree keeps finished jobs for reuse; it survives garbage collection,
+// unlike a sync.Pool, so steady-state calls allocate nothing.
+var jobFree = make(chan *job, 64)
 
 // work carries jobs to idle workers. idle counts workers blocked on it,
 // started counts workers ever started (they never exit).
@@ -107,16 +109,21 @@ func (j *job) helpOut() {
 func (j *job) release() {
 	if j.refs.Add(-1) == 0 {
 		j.body, j.fn = nil, nil
-		jobs.Put(j)
+		select {
+		case jobFree <- j:
+		default:
+		}
 	}
 }
 
 // spinFor is how long a worker that ran out of work keeps polling for
-// more before it parks. A parked worker takes tens of microseconds to
-// wake (it is readied onto the poster's own busy P and has to be stolen
-// from there), which would lose the next fork-join of a run of kernel
+// more before it parks (and how long a caller polls for its helpers to
+// finish). Waking a parked goroutine took 50-200 µs on the 2-vCPU VM this
+// was tuned on, which would lose the next fork-join of a run of kernel
 // calls; polling (with runtime.Gosched, so it yields to any other
-// goroutine) hands work over in well under a microsecond.
+// goroutine) hands work over in about a microsecond. Longer windows did
+// not help there: with other processes competing for the CPUs, a thread
+// that spins longer is scheduled worse when it has real work.
 const spinFor = 200 * time.Microsecond
 
 func worker() {
@@ -174,7 +181,12 @@ func forkJoinFunc(tasks int, body runner, fn func(lo, hi int), n int, threads in
 		}
 		return
 	}
-	j := jobs.Get().(*job)
+	var j *job
+	select {
+	case j = <-jobFree:
+	default:
+		j = &job{finish: make(chan struct{}, 1)}
+	}
 	j.body, j.fn, j.n = body, fn, n
 	j.tasks = int64(tasks)
 	j.next.Store(0)
