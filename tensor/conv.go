@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/doggogan/doggogan/kernels"
 )
@@ -91,6 +92,7 @@ func ConvTranspose2d(x, w, b *Tensor, o ConvOptions) *Tensor {
 func convPrim(x, w *Tensor, p kernels.ConvParams) *Tensor {
 	mustSameDType("Conv2d", x, w)
 	y := newIn(arenaOf(x, w), x.dtype, p.N, p.K, p.OH, p.OW)
+	flops.Add(int64(p.FLOPs()))
 	if x.dtype == Float32 {
 		kernels.Conv2d(p, x.f32, w.f32, y.f32)
 	} else {
@@ -112,6 +114,7 @@ func convPrim(x, w *Tensor, p kernels.ConvParams) *Tensor {
 func convDataPrim(gy, w *Tensor, p kernels.ConvParams) *Tensor {
 	mustSameDType("ConvTranspose2d", gy, w)
 	x := newIn(arenaOf(gy, w), gy.dtype, p.N, p.C, p.H, p.W)
+	flops.Add(int64(p.FLOPs()))
 	if gy.dtype == Float32 {
 		kernels.Conv2dBackwardData(p, gy.f32, w.f32, x.f32)
 	} else {
@@ -133,6 +136,7 @@ func convDataPrim(gy, w *Tensor, p kernels.ConvParams) *Tensor {
 func convWeightPrim(x, gy *Tensor, p kernels.ConvParams) *Tensor {
 	mustSameDType("Conv2d weight gradient", x, gy)
 	w := newIn(arenaOf(x, gy), x.dtype, p.K, p.C, p.KH, p.KW)
+	flops.Add(int64(p.FLOPs()))
 	if x.dtype == Float32 {
 		kernels.Conv2dBackwardWeight(p, x.f32, gy.f32, w.f32)
 	} else {
@@ -149,6 +153,16 @@ func convWeightPrim(x, gy *Tensor, p kernels.ConvParams) *Tensor {
 		return []*Tensor{gx, ggy}
 	})
 }
+
+// flops counts the floating-point operations of convolutions and matrix
+// products, each convolution counted as a direct one (2·N·K·C·KH·KW·OH·OW)
+// whatever algorithm runs it.
+var flops atomic.Int64
+
+// FLOPs returns the floating-point operations done by convolutions and
+// matrix products since the program started: the numerator of a GFLOPS
+// figure.
+func FLOPs() int64 { return flops.Load() }
 
 func mustSameDType(op string, a, b *Tensor) {
 	if a.dtype != b.dtype {

@@ -145,6 +145,7 @@ func runBenchStep(w io.Writer, f stepFlags) error {
 		}
 	}
 	ts := make([]float64, f.iters)
+	f0 := tensor.FLOPs()
 	var ms0, ms runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	if f.cpuprofile != "" {
@@ -177,12 +178,17 @@ func runBenchStep(w io.Writer, f stepFlags) error {
 		}
 	}
 	per := float64(f.iters)
+	med := median(ts)
+	flopsPer := float64(tensor.FLOPs()-f0) / per
+	gemm := gemmRate(1024, 5)
+	fmt.Fprintf(w, "%.1f GFLOP per iteration (convolutions and matrix products, counted as direct convolutions): %.1f GFLOPS, %.0f%% of this machine's %.1f GFLOPS n=1024 GEMM rate\n",
+		flopsPer/1e9, flopsPer/med/1e9, 100*flopsPer/med/1e9/gemm, gemm)
 	peak, held := l.ArenaBytes()
 	fmt.Fprintf(w, "heap per iteration: %.1f MB in %.0f allocations; heap %.0f MB, of which step arena %.0f MB (peak in use %.0f MB)\n",
 		float64(ms.TotalAlloc-ms0.TotalAlloc)/per/(1<<20), float64(ms.Mallocs-ms0.Mallocs)/per, float64(ms.HeapSys)/(1<<20),
 		float64(held)/(1<<20), float64(peak)/(1<<20))
 	fmt.Fprintf(w, "doggogan mode=%s size=%d ngf=%d ndf=%d blocks=%d batch=%d loss=%s threads=%d\n",
 		f.mode, f.size, f.ngf, f.ndf, f.blocks, f.batch, f.loss, kernels.Threads())
-	fmt.Fprintf(w, "median_s_per_iter %.4f\n", median(ts))
+	fmt.Fprintf(w, "median_s_per_iter %.4f\n", med)
 	return nil
 }
