@@ -2,14 +2,20 @@ package cyclegan
 
 import (
 	"fmt"
+	"image"
 	"path/filepath"
 
 	"github.com/doggogan/doggogan/data"
 	"github.com/doggogan/doggogan/tensor"
+	"golang.org/x/image/draw"
 )
 
 // sampleCount is the number of held-out inputs per domain in a grid.
 const sampleCount = 4
+
+// minSampleSide is the side, in pixels, below which sample tiles are
+// enlarged in the grid.
+const minSampleSide = 96
 
 // evalSeed derives the seed of held-out toy scenes from the run's seed.
 func evalSeed(seed uint64) uint64 { return seed ^ 0xe7a1e7a1e7a1e7a1 }
@@ -90,9 +96,18 @@ func (t *Trainer) WriteSamples() (string, error) {
 			}
 		}
 	}, n.GA, n.GB)
-	img, err := data.GridCHW(rows, s, s)
+	grid, err := data.GridCHW(rows, s, s)
 	if err != nil {
 		return "", err
+	}
+	var img image.Image = grid
+	// Small samples are enlarged (pixels kept sharp) so that a person can
+	// see them.
+	if f := (minSampleSide + s - 1) / s; f > 1 {
+		b := grid.Bounds()
+		big := image.NewNRGBA(image.Rect(0, 0, b.Dx()*f, b.Dy()*f))
+		draw.NearestNeighbor.Scale(big, big.Bounds(), grid, b, draw.Src, nil)
+		img = big
 	}
 	path := filepath.Join(t.RunDir, "samples", fmt.Sprintf("step_%06d.png", t.Learner.Steps))
 	if err := data.SaveImage(path, img); err != nil {
