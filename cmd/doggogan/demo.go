@@ -31,9 +31,9 @@ func newDemoCmd() *cobra.Command {
 		minutes float64
 		out     string
 		threads int
-		seed    uint64
 		scenes  int
 	)
+	cfg := demoConfig("seasons")
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Learn a built-in synthetic domain pair in minutes and score the result",
@@ -59,8 +59,8 @@ directions, and prints its path and the scores.`,
 			if !c.Flags().Changed("out") {
 				out = freshDir(out)
 			}
-			cfg := demoConfig(toy)
-			cfg.Seed = seed
+			cfg.Toy = toy
+			cfg.LoadSize = cfg.Size
 			cfg.DomainA, cfg.DomainB = toyDomains(toy)
 			return runDemo(c, cfg, out, time.Duration(minutes*float64(time.Minute)), scenes)
 		},
@@ -70,8 +70,10 @@ directions, and prints its path and the scores.`,
 	f.Float64Var(&minutes, "minutes", 5, "training time budget")
 	f.StringVar(&out, "out", "runs/demo", "run directory (by default a fresh runs/demo-N if runs/demo is taken)")
 	f.IntVar(&threads, "threads", 0, "threads for the numeric kernels (0: all cores)")
-	f.Uint64Var(&seed, "seed", 1, "random seed")
 	f.IntVar(&scenes, "scenes", 200, "held-out scenes to score")
+	addTrainFlags(c, &cfg)
+	f.MarkHidden("load-size")
+	f.MarkHidden("no-flip")
 	return c
 }
 
@@ -107,24 +109,40 @@ func runDemo(c *cobra.Command, cfg cyclegan.Config, out string, budget time.Dura
 		return err
 	}
 	defer t.Close()
-	// Time a few steps, then size the run to the budget (keeping a little
-	// for the evaluation), so the learning-rate schedule fits it.
+	// Size the run to the budget, keeping a little for the evaluation, so
+	// that the learning-rate schedule fits it: first from a few timed
+	// steps, then again from the measured rate while the rate is still
+	// constant (the first half of the run), so the plan can change freely.
 	fmt.Fprintf(stderr, "demo: timing a few steps on %s to fit the %v budget\n", cfg.Toy, budget)
+	trainEnd := begin.Add(budget - 15*time.Second)
 	warm := time.Now()
 	for i := 0; i < 5 || (time.Since(warm) < 5*time.Second && i < 50); i++ {
 		if _, err := t.Step(); err != nil {
 			return err
 		}
 	}
-	rate := float64(t.Learner.Steps) / time.Since(warm).Seconds()
-	left := budget - time.Since(begin) - 10*time.Second
-	steps := t.Learner.Steps + int(rate*left.Seconds())
-	if err := t.SetSteps(max(steps, t.Learner.Steps+1)); err != nil {
+	plan := func(done int, since time.Time, doneSince int) int {
+		rate := float64(done-doneSince) / time.Since(since).Seconds()
+		return max(done+1, done+int(rate*time.Until(trainEnd).Seconds()))
+	}
+	if err := t.SetSteps(plan(t.Learner.Steps, warm, 0)); err != nil {
 		return err
 	}
 	ctx, stop := interruptContext(stderr)
 	defer stop()
-	if err := runTrainer(ctx, stdout, stderr, t, &rep); err != nil {
+	lastPlan, stepsAtPlan := time.Now(), t.Learner.Steps
+	replan := func(ls cyclegan.Losses) {
+		// Re-plan every 20 s while less than 40% of the run is done.
+		if time.Since(lastPlan) < 20*time.Second || ls.Step >= t.Cfg.Steps*2/5 {
+			return
+		}
+		n := plan(ls.Step, lastPlan, stepsAtPlan)
+		if n/2 > ls.Step && t.SetSteps(n) == nil && rep != nil {
+			rep.setTotal(n)
+		}
+		lastPlan, stepsAtPlan = time.Now(), ls.Step
+	}
+	if err := runTrainer(ctx, stdout, stderr, t, &rep, replan); err != nil {
 		return err
 	}
 	grid, err := t.WriteSamples()

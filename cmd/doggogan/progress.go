@@ -53,6 +53,16 @@ func lossSummary(ls cyclegan.Losses) string {
 	return fmt.Sprintf("cyc %.3f/%.3f  G %.3f/%.3f  D %.3f/%.3f", ls.CycleA, ls.CycleB, ls.GA, ls.GB, ls.DA, ls.DB)
 }
 
+// setTotal changes the number of steps the run will make.
+func (r *reporter) setTotal(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.total = n
+	if r.bar != nil {
+		r.bar.ChangeMax(n)
+	}
+}
+
 func (r *reporter) step(ls cyclegan.Losses) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

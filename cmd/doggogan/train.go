@@ -202,16 +202,23 @@ func trainLoop(c *cobra.Command, cfg cyclegan.Config, out string, opt cyclegan.T
 	defer t.Close()
 	ctx, stop := interruptContext(stderr)
 	defer stop()
-	return runTrainer(ctx, c.OutOrStdout(), stderr, t, &rep)
+	return runTrainer(ctx, c.OutOrStdout(), stderr, t, &rep, nil)
 }
 
-func runTrainer(ctx context.Context, stdout, stderr io.Writer, t *cyclegan.Trainer, repp **reporter) error {
+// runTrainer runs t with a progress display; onStep, if not nil, is called
+// after each step too.
+func runTrainer(ctx context.Context, stdout, stderr io.Writer, t *cyclegan.Trainer, repp **reporter, onStep func(cyclegan.Losses)) error {
 	cfg := t.Cfg
 	fmt.Fprintf(stderr, "training %s → %s and back in %s: %d steps from step %d, %d px, ngf %d, %d blocks, %s loss, %d thread(s)\n",
 		cfg.DomainA, cfg.DomainB, t.RunDir, cfg.Steps, t.Learner.Steps, cfg.Size, cfg.NGF, cfg.Blocks, cfg.Loss, kernels.Threads())
 	rep := newReporter(stderr, t.Learner.Steps, cfg.Steps)
 	*repp = rep
-	err := t.Run(ctx, cyclegan.Hooks{OnStep: rep.step})
+	err := t.Run(ctx, cyclegan.Hooks{OnStep: func(ls cyclegan.Losses) {
+		if onStep != nil {
+			onStep(ls)
+		}
+		rep.step(ls)
+	}})
 	rep.finish()
 	if a, b := t.Skipped(); a+b > 0 {
 		fmt.Fprintf(stderr, "skipped %d unreadable image(s) in %s and %d in %s\n", a, cfg.DirA, b, cfg.DirB)
