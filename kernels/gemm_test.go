@@ -358,12 +358,12 @@ func TestPlanSplit(t *testing.T) {
 		tm, tn           int // 0, 0: any grid of blocks tasks
 		blocks           int
 	}{
-		{1024, 1024, 1025, 2, 0, 0, 8}, // big: 4 blocks per thread
+		{1024, 1024, 1025, 2, 0, 0, 4}, // big: 2 blocks per thread
 		{3, 4096, 1568, 2, 1, 2, 2},    // one row panel: split columns
 		{8, 8, 8, 2, 1, 1, 1},          // too small to split
 		{256, 64, 2304, 2, 2, 1, 2},    // few columns: split rows
 		{1024, 1024, 1024, 1, 1, 1, 1},
-		{600, 600, 600, 3, 0, 0, 12},
+		{600, 600, 600, 3, 0, 0, 6},
 	} {
 		sp := planSplit(tc.m, tc.n, tc.k, 6, 16, tc.threads)
 		if sp.tm*sp.tn != tc.blocks || (tc.tm > 0 && (sp.tm != tc.tm || sp.tn != tc.tn)) {
