@@ -235,8 +235,8 @@ type split struct {
 // goroutine: below it, the hand-off costs more than it saves.
 var minTaskFMA = 1 << 17
 
-// moreTasksFMA: a product with at least this much work per thread is cut
-// into 2 or 4 tasks per thread (while each keeps this much). Tasks are
+// moreTasksFMA: a product with at least twice this much work per thread is
+// cut into 2 tasks per thread (more repeat too much packing). Tasks are
 // claimed dynamically, so a worker that starts late (a parked one takes
 // up to a few hundred microseconds to wake) or runs slower than the
 // others does not hold up the end.
@@ -255,8 +255,8 @@ func planSplit(m, n, k, mr, nr, threads int) split {
 		return one
 	}
 	per := 1
-	for per < 4 && work/(t*per*2) >= moreTasksFMA {
-		per *= 2
+	if work/(t*2) >= moreTasksFMA {
+		per = 2
 	}
 	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
 	best, bestCost := one, -1

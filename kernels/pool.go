@@ -60,58 +60,76 @@ func ParallelFor(n int, fn func(lo, hi int)) {
 // runner is a body of tasks numbered from 0.
 type runner interface{ run(i int) }
 
-// job is one forkJoin call: its tasks are claimed through next. Task i
-// runs body.run(i), or when body is nil fn on the i-th of tasks near-equal
-// chunks of [0, n).
+// job is one forkJoin call. Its tasks are claimed by incrementing the low
+// half of state; the high half is a generation number, bumped each time
+// the job is reused. A worker is posted the job together with the
+// generation it was posted for, and can claim a task only while both
+// match, so a worker that picks up a post late (after the call is over,
+// or the job reused) just drops it. A job goes back to the free list as
+// soon as its tasks are done. Task i runs body.run(i), or when body is
+// nil fn on the i-th of tasks near-equal chunks of [0, n).
 type job struct {
+	state  atomic.Uint64 // generation<<32 | next task to claim
+	tasks  atomic.Int64
+	done   atomic.Int64
 	body   runner
 	fn     func(lo, hi int)
 	n      int
-	tasks  int64
-	next   atomic.Int64
-	done   atomic.Int64
-	refs   atomic.Int32 // the caller plus every worker it was posted to
-	finish chan struct{}
+	finish chan struct{} // receives once, when the last task is done
+}
+
+// post is a job offered to a worker, for one generation of it.
+type post struct {
+	j   *job
+	gen uint32
 }
 
 // jobFree keeps finished jobs for reuse; it survives garbage collection,
 // unlike a sync.Pool, so steady-state calls allocate nothing.
 var jobFree = make(chan *job, 64)
 
-// work carries jobs to idle workers. idle counts workers blocked on it,
-// started counts workers ever started (they never exit).
+// work carries posts to idle workers. idle counts workers polling or
+// blocked on it, started counts workers ever started (they never exit).
 var (
-	work    = make(chan *job, 64)
+	work    = make(chan post, 64)
 	idle    atomic.Int32
 	started atomic.Int32
 	startMu sync.Mutex
 )
 
-// helpOut runs tasks of j until none is left.
-func (j *job) helpOut() {
+// claim takes the next task of generation gen of j, or returns -1 when
+// none is left or the job has moved on to another generation.
+func (j *job) claim(gen uint32) int {
 	for {
-		i := j.next.Add(1) - 1
-		if i >= j.tasks {
-			return
+		s := j.state.Load()
+		if uint32(s>>32) != gen {
+			return -1
 		}
-		if j.body != nil {
-			j.body.run(int(i))
-		} else {
-			t := j.tasks
-			j.fn(int(i*int64(j.n)/t), int((i+1)*int64(j.n)/t))
+		next := int64(uint32(s))
+		if next >= j.tasks.Load() {
+			return -1
 		}
-		if j.done.Add(1) == j.tasks {
-			j.finish <- struct{}{}
+		if j.state.CompareAndSwap(s, s+1) {
+			return int(next)
 		}
 	}
 }
 
-func (j *job) release() {
-	if j.refs.Add(-1) == 0 {
-		j.body, j.fn = nil, nil
-		select {
-		case jobFree <- j:
-		default:
+// helpOut runs tasks of generation gen of j until none is left.
+func (j *job) helpOut(gen uint32) {
+	for {
+		i := j.claim(gen)
+		if i < 0 {
+			return
+		}
+		tasks := int(j.tasks.Load())
+		if j.body != nil {
+			j.body.run(i)
+		} else {
+			j.fn(i*j.n/tasks, (i+1)*j.n/tasks)
+		}
+		if j.done.Add(1) == int64(tasks) {
+			j.finish <- struct{}{}
 		}
 	}
 }
@@ -129,30 +147,29 @@ const spinFor = 200 * time.Microsecond
 func worker() {
 	for {
 		idle.Add(1)
-		j := pollWork()
-		if j == nil {
-			j = <-work
+		p, ok := pollWork()
+		if !ok {
+			p = <-work
 		}
 		idle.Add(-1)
-		j.helpOut()
-		j.release()
+		p.j.helpOut(p.gen)
 	}
 }
 
-// pollWork polls work for up to spinFor and returns nil if none came.
-func pollWork() *job {
+// pollWork polls work for up to spinFor and reports whether a post came.
+func pollWork() (post, bool) {
 	var t0 time.Time
 	for i := 0; ; i++ {
 		select {
-		case j := <-work:
-			return j
+		case p := <-work:
+			return p, true
 		default:
 		}
 		if i&63 == 0 {
 			if i == 0 {
 				t0 = time.Now()
 			} else if time.Since(t0) > spinFor {
-				return nil
+				return post{}, false
 			}
 		}
 		runtime.Gosched()
@@ -187,11 +204,14 @@ func forkJoinFunc(tasks int, body runner, fn func(lo, hi int), n int, threads in
 	default:
 		j = &job{finish: make(chan struct{}, 1)}
 	}
+	// Move to a new generation with no task claimable (next at its
+	// maximum) before touching the fields, then open it.
+	gen := uint32(j.state.Load()>>32) + 1
+	j.state.Store(uint64(gen)<<32 | 0xffffffff)
 	j.body, j.fn, j.n = body, fn, n
-	j.tasks = int64(tasks)
-	j.next.Store(0)
+	j.tasks.Store(int64(tasks))
 	j.done.Store(0)
-	j.refs.Store(1)
+	j.state.Store(uint64(gen) << 32)
 
 	// Grow the pool up to threads-1 workers, never more than GOMAXPROCS-1;
 	// in steady state it is full and nothing is started.
@@ -204,19 +224,17 @@ func forkJoinFunc(tasks int, body runner, fn func(lo, hi int), n int, threads in
 		startMu.Unlock()
 	}
 	for h := min(helpers, int(idle.Load())); h > 0; h-- {
-		j.refs.Add(1)
 		select {
-		case work <- j:
+		case work <- post{j, gen}:
 		default:
-			j.refs.Add(-1)
 			h = 0
 		}
 	}
-	j.helpOut()
+	j.helpOut(gen)
 	// The tasks still running were claimed by workers that are running
 	// now; they usually end soon, so poll a while before parking.
 	var t0 time.Time
-	for i := 0; j.done.Load() < j.tasks; i++ {
+	for i := 0; j.done.Load() < int64(tasks); i++ {
 		if i&63 == 0 {
 			if i == 0 {
 				t0 = time.Now()
@@ -227,5 +245,9 @@ func forkJoinFunc(tasks int, body runner, fn func(lo, hi int), n int, threads in
 		runtime.Gosched()
 	}
 	<-j.finish
-	j.release()
+	j.body, j.fn = nil, nil
+	select {
+	case jobFree <- j:
+	default:
+	}
 }
