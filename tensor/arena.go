@@ -38,15 +38,19 @@ func NewArena() *Arena {
 }
 
 // New returns a zero-filled tensor that belongs to the arena.
-func (a *Arena) New(dt DType, shape ...int) *Tensor {
+func (a *Arena) New(dt DType, shape ...int) *Tensor { return a.newTensor(dt, true, shape...) }
+
+// newTensor returns a tensor in the arena, zero-filled when zero is set
+// (otherwise its contents are undefined and the caller overwrites them).
+func (a *Arena) newTensor(dt DType, zero bool, shape ...int) *Tensor {
 	checkShape(shape)
 	t := &Tensor{shape: append([]int(nil), shape...), dtype: dt, arena: a}
 	n := numel(shape)
 	switch dt {
 	case Float32:
-		t.f32 = a.alloc32(n)
+		t.f32 = a.alloc32(n, zero)
 	case Float64:
-		t.f64 = a.alloc64(n)
+		t.f64 = a.alloc64(n, zero)
 	default:
 		panic("tensor: unknown dtype")
 	}
@@ -56,7 +60,7 @@ func (a *Arena) New(dt DType, shape ...int) *Tensor {
 // Copy returns a copy of x's values that belongs to the arena, with no
 // graph attached.
 func (a *Arena) Copy(x *Tensor) *Tensor {
-	t := a.New(x.dtype, x.shape...)
+	t := a.newTensor(x.dtype, false, x.shape...)
 	copy(t.f32, x.f32)
 	copy(t.f64, x.f64)
 	return t
@@ -111,7 +115,7 @@ func (a *Arena) String() string {
 	return fmt.Sprintf("Arena(%d MB in use, %d MB held)", u>>20, h>>20)
 }
 
-func (a *Arena) alloc32(n int) []float32 {
+func (a *Arena) alloc32(n int, zero bool) []float32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.inUse += 4 * int64(n)
@@ -121,7 +125,9 @@ func (a *Arena) alloc32(n int) []float32 {
 		b = l[len(l)-1]
 		l[len(l)-1] = nil
 		a.free32[n] = l[:len(l)-1]
-		clear(b)
+		if zero {
+			clear(b)
+		}
 	} else {
 		b = make([]float32, n)
 		a.held += 4 * int64(n)
@@ -133,7 +139,7 @@ func (a *Arena) alloc32(n int) []float32 {
 	return b
 }
 
-func (a *Arena) alloc64(n int) []float64 {
+func (a *Arena) alloc64(n int, zero bool) []float64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.inUse += 8 * int64(n)
@@ -143,7 +149,9 @@ func (a *Arena) alloc64(n int) []float64 {
 		b = l[len(l)-1]
 		l[len(l)-1] = nil
 		a.free64[n] = l[:len(l)-1]
-		clear(b)
+		if zero {
+			clear(b)
+		}
 	} else {
 		b = make([]float64, n)
 		a.held += 8 * int64(n)
@@ -233,6 +241,15 @@ func arenaOf(ts ...*Tensor) *Arena {
 func newIn(a *Arena, dt DType, shape ...int) *Tensor {
 	if a != nil {
 		return a.New(dt, shape...)
+	}
+	return New(dt, shape...)
+}
+
+// newOut is newIn for results that the caller overwrites entirely: storage
+// recycled by an arena is not cleared first.
+func newOut(a *Arena, dt DType, shape ...int) *Tensor {
+	if a != nil {
+		return a.newTensor(dt, false, shape...)
 	}
 	return New(dt, shape...)
 }

@@ -91,7 +91,7 @@ func ConvTranspose2d(x, w, b *Tensor, o ConvOptions) *Tensor {
 // convPrim: y = conv(x, w).
 func convPrim(x, w *Tensor, p kernels.ConvParams) *Tensor {
 	mustSameDType("Conv2d", x, w)
-	y := newIn(arenaOf(x, w), x.dtype, p.N, p.K, p.OH, p.OW)
+	y := newOut(arenaOf(x, w), x.dtype, p.N, p.K, p.OH, p.OW)
 	flops.Add(int64(p.FLOPs()))
 	if x.dtype == Float32 {
 		kernels.Conv2d(p, x.f32, w.f32, y.f32)
@@ -113,7 +113,7 @@ func convPrim(x, w *Tensor, p kernels.ConvParams) *Tensor {
 // convDataPrim: x = ∂T/∂x (gy, w), the transposed convolution.
 func convDataPrim(gy, w *Tensor, p kernels.ConvParams) *Tensor {
 	mustSameDType("ConvTranspose2d", gy, w)
-	x := newIn(arenaOf(gy, w), gy.dtype, p.N, p.C, p.H, p.W)
+	x := newOut(arenaOf(gy, w), gy.dtype, p.N, p.C, p.H, p.W)
 	flops.Add(int64(p.FLOPs()))
 	if gy.dtype == Float32 {
 		kernels.Conv2dBackwardData(p, gy.f32, w.f32, x.f32)
@@ -135,7 +135,7 @@ func convDataPrim(gy, w *Tensor, p kernels.ConvParams) *Tensor {
 // convWeightPrim: w = ∂T/∂w (x, gy).
 func convWeightPrim(x, gy *Tensor, p kernels.ConvParams) *Tensor {
 	mustSameDType("Conv2d weight gradient", x, gy)
-	w := newIn(arenaOf(x, gy), x.dtype, p.K, p.C, p.KH, p.KW)
+	w := newOut(arenaOf(x, gy), x.dtype, p.K, p.C, p.KH, p.KW)
 	flops.Add(int64(p.FLOPs()))
 	if x.dtype == Float32 {
 		kernels.Conv2dBackwardWeight(p, x.f32, gy.f32, w.f32)

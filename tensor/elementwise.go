@@ -42,7 +42,7 @@ func binary(a, b *Tensor, k binKind) *Tensor {
 	if err != nil {
 		panic(err)
 	}
-	out := newIn(arenaOf(a, b), a.dtype, shape...)
+	out := newOut(arenaOf(a, b), a.dtype, shape...)
 	if a.dtype == Float32 {
 		binaryKernel(k, out.f32, a.f32, b.f32, shape, a.shape, b.shape)
 	} else {
@@ -263,7 +263,7 @@ func MulScalar(x *Tensor, s float64) *Tensor { return unary(x, unMulScalar, s) }
 
 // constUnary computes a non-differentiable elementwise function (no graph).
 func constUnary(x *Tensor, k unKind, p float64) *Tensor {
-	out := like(x, x.shape...)
+	out := newOut(x.arena, x.dtype, x.shape...)
 	if x.dtype == Float32 {
 		unaryKernel(k, out.f32, x.f32, float32(p))
 	} else {

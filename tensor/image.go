@@ -55,7 +55,7 @@ func reflectIndex(i, n int) int {
 func reflectPad(x *Tensor, top, bottom, left, right int) *Tensor {
 	n, ch, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	oh, ow := h+top+bottom, w+left+right
-	out := like(x, n, ch, oh, ow)
+	out := newOut(x.arena, x.dtype, n, ch, oh, ow)
 	if x.dtype == Float32 {
 		reflectKernel(out.f32, x.f32, n*ch, h, w, top, left, oh, ow, false)
 	} else {
@@ -176,7 +176,7 @@ func resample(x *Tensor, my, mx interp, adjoint bool) *Tensor {
 			resampleKernel(x.f64, out.f64, n*ch, h, w, bh, bw, my, mx, true)
 		}
 	} else {
-		out = like(x, n, ch, bh, bw)
+		out = newOut(x.arena, x.dtype, n, ch, bh, bw)
 		if x.dtype == Float32 {
 			resampleKernel(out.f32, x.f32, n*ch, sh, sw, bh, bw, my, mx, false)
 		} else {
@@ -254,7 +254,7 @@ const (
 func instanceNormAct(x *Tensor, eps float64, act actKind, slope float64) *Tensor {
 	check4D("InstanceNorm2d", x)
 	n, ch, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-	out := like(x, x.shape...)
+	out := newOut(x.arena, x.dtype, x.shape...)
 	var st []float64 // mean and inverse standard deviation per plane
 	if x.dtype == Float32 {
 		st = instanceNormKernel(out.f32, x.f32, n*ch, h*w, eps, act, float32(slope))
@@ -263,7 +263,7 @@ func instanceNormAct(x *Tensor, eps float64, act actKind, slope float64) *Tensor
 	}
 	return record(out, "instance_norm", []*Tensor{x}, func(c *bctx, g *Tensor) []*Tensor {
 		if !c.create {
-			gx := like(g, g.shape...)
+			gx := newOut(g.arena, g.dtype, g.shape...)
 			xs := c.n.inputs[0]
 			if g.dtype == Float32 {
 				instanceNormBackwardKernel(gx.f32, g.f32, xs.f32, st, h*w, act, float32(slope))

@@ -25,7 +25,7 @@ func matmulT(a, b *Tensor, ta, tb bool) *Tensor {
 	if k != k2 {
 		panic(fmt.Sprintf("tensor: MatMul of %v and %v (transposed %v, %v)", a.shape, b.shape, ta, tb))
 	}
-	out := newIn(arenaOf(a, b), a.dtype, m, n)
+	out := newOut(arenaOf(a, b), a.dtype, m, n)
 	flops.Add(2 * int64(m) * int64(n) * int64(k))
 	if a.dtype == Float32 {
 		kernels.Gemm(ta, tb, m, n, k, 1, a.f32, a.shape[1], b.f32, b.shape[1], 0, out.f32, n)

@@ -72,7 +72,7 @@ func Concat(axis int, xs ...*Tensor) *Tensor {
 		}
 		shape[axis] += x.shape[axis]
 	}
-	out := newIn(arenaOf(xs...), xs[0].dtype, shape...)
+	out := newOut(arenaOf(xs...), xs[0].dtype, shape...)
 	outer, inner := outerInner(shape, axis)
 	pos := 0
 	for _, x := range xs {
