@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"unsafe"
 )
@@ -29,6 +30,7 @@ type Arena struct {
 	held   int64            // bytes the arena holds, in use or free
 	peak   int64            // the most bytes in use at once
 	log    []unsafe.Pointer // buffers in the order handed out since the last Reset
+	poison bool             // tests: fill recycled storage that is not cleared with NaN
 }
 
 // NewArena returns an empty arena.
@@ -127,6 +129,11 @@ func (a *Arena) alloc32(n int, zero bool) []float32 {
 		a.free32[n] = l[:len(l)-1]
 		if zero {
 			clear(b)
+		} else if a.poison {
+			nan := float32(math.NaN())
+			for i := range b {
+				b[i] = nan
+			}
 		}
 	} else {
 		b = make([]float32, n)
@@ -151,6 +158,10 @@ func (a *Arena) alloc64(n int, zero bool) []float64 {
 		a.free64[n] = l[:len(l)-1]
 		if zero {
 			clear(b)
+		} else if a.poison {
+			for i := range b {
+				b[i] = math.NaN()
+			}
 		}
 	} else {
 		b = make([]float64, n)
