@@ -164,6 +164,10 @@ func Conv2d[T Float](p ConvParams, x, w, y []T) {
 		}
 		return
 	}
+	if p.useWinograd(opForward) {
+		winogradForward(&p, x, w, y)
+		return
+	}
 	if p.useKn2row(opForward) {
 		kn2rowForward(&p, x, w, y)
 		return
@@ -204,6 +208,10 @@ func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 		for n := 0; n < p.N; n++ {
 			Gemm(true, false, p.C, ohw, p.K, 1, w, p.C, gy[n*p.K*ohw:], ohw, 0, gx[n*p.C*ohw:], ohw)
 		}
+		return
+	}
+	if p.useWinograd(opData) {
+		winogradData(&p, gy, w, gx)
 		return
 	}
 	if p.useKn2row(opData) {
@@ -250,6 +258,10 @@ func Conv2dBackwardWeight[T Float](p ConvParams, x, gy, gw []T) {
 			}
 			Gemm(false, true, p.K, p.C, ohw, 1, gy[n*p.K*ohw:], ohw, x[n*p.C*ohw:], ohw, beta, gw, p.C)
 		}
+		return
+	}
+	if p.useWinograd(opWeight) {
+		winogradWeight(&p, x, gy, gw)
 		return
 	}
 	if p.useKn2row(opWeight) {
