@@ -155,6 +155,22 @@ func winoStride[T Float](n int) int {
 	return (lines | 1) * per
 }
 
+// winoAsm reports whether the transforms of element type T run on the
+// AVX2 kernels (float32 on a CPU with AVX2).
+func winoAsm[T Float]() bool {
+	var zero T
+	return haveAsm && !winoNoAsm && unsafe.Sizeof(zero) == 4
+}
+
+// winoNoAsm turns the assembly transforms off, for tests.
+var winoNoAsm = false
+
+// f32p returns a pointer to the first element of s as *float32 (T is
+// float32 wherever it is used).
+func f32p[T Float](s []T) *float32 {
+	return (*float32)(unsafe.Pointer(unsafe.SliceData(s)))
+}
+
 // begin sets up a call with geometry p and plans its chunks.
 func (wk *winoWork[T]) begin(p *ConvParams, op int) {
 	wk.p, wk.op = *p, op
@@ -318,6 +334,15 @@ func (wk *winoWork[T]) weightUnits(k0, k1 int) {
 // U_ξ[i] at u[ξ·s + i].
 func winoWeightRun[T Float](g []T, gs int, u []T, s, n int) {
 	const h = 0.5
+	if n8 := n / 8; n8 > 0 && winoAsm[T]() {
+		_ = g[(8*n8-1)*gs+8]
+		_ = u[15*s+8*n8-1]
+		winoWeight8(n8, f32p(g), uintptr(gs*4), f32p(u), uintptr(s*4))
+		if n -= 8 * n8; n == 0 {
+			return
+		}
+		g, u = g[8*n8*gs:], u[8*n8:]
+	}
 	u0 := u[:n]
 	u1, u2, u3 := u[s : s+n][:len(u0)], u[2*s : 2*s+n][:len(u0)], u[3*s : 3*s+n][:len(u0)]
 	u4, u5, u6, u7 := u[4*s : 4*s+n][:len(u0)], u[5*s : 5*s+n][:len(u0)], u[6*s : 6*s+n][:len(u0)], u[7*s : 7*s+n][:len(u0)]
@@ -343,33 +368,46 @@ func winoWeightRun[T Float](g []T, gs int, u []T, s, n int) {
 
 // weightGradUnits computes dg = Gᵀ dU G for output channels [k0, k1).
 func (wk *winoWork[T]) weightGradUnits(k0, k1 int) {
-	const h = 0.5
-	C, s := wk.p.C, wk.us
+	C := wk.p.C
 	for k := k0; k < k1; k++ {
-		g := wk.w[k*C*9 : (k+1)*C*9]
-		u := wk.u[k*C:]
-		u0 := u[:C]
-		u1, u2, u3 := u[s : s+C][:len(u0)], u[2*s : 2*s+C][:len(u0)], u[3*s : 3*s+C][:len(u0)]
-		u4, u5, u6, u7 := u[4*s : 4*s+C][:len(u0)], u[5*s : 5*s+C][:len(u0)], u[6*s : 6*s+C][:len(u0)], u[7*s : 7*s+C][:len(u0)]
-		u8, u9, u10, u11 := u[8*s : 8*s+C][:len(u0)], u[9*s : 9*s+C][:len(u0)], u[10*s : 10*s+C][:len(u0)], u[11*s : 11*s+C][:len(u0)]
-		u12, u13, u14, u15 := u[12*s : 12*s+C][:len(u0)], u[13*s : 13*s+C][:len(u0)], u[14*s : 14*s+C][:len(u0)], u[15*s : 15*s+C][:len(u0)]
-		for c := range u0 {
-			// X = dU G, row a: d0 + e, (d1 − d2)/2, e + d3 with e = (d1 + d2)/2.
-			e := (u1[c] + u2[c]) * h
-			x00, x01, x02 := u0[c]+e, (u1[c]-u2[c])*h, e+u3[c]
-			e = (u5[c] + u6[c]) * h
-			x10, x11, x12 := u4[c]+e, (u5[c]-u6[c])*h, e+u7[c]
-			e = (u9[c] + u10[c]) * h
-			x20, x21, x22 := u8[c]+e, (u9[c]-u10[c])*h, e+u11[c]
-			e = (u13[c] + u14[c]) * h
-			x30, x31, x32 := u12[c]+e, (u13[c]-u14[c])*h, e+u15[c]
-			// dg = Gᵀ X, column by column likewise.
-			t := (*[9]T)(g[9*c:])
-			e0, e1, e2 := (x10+x20)*h, (x11+x21)*h, (x12+x22)*h
-			t[0], t[1], t[2] = x00+e0, x01+e1, x02+e2
-			t[3], t[4], t[5] = (x10-x20)*h, (x11-x21)*h, (x12-x22)*h
-			t[6], t[7], t[8] = e0+x30, e1+x31, e2+x32
+		winoWeightGradRun(wk.u[k*C:], wk.us, wk.w[k*C*9:(k+1)*C*9], C)
+	}
+}
+
+// winoWeightGradRun computes n 3×3 kernel gradients g[9i:9i+9] =
+// Gᵀ dU G from dU_ξ[i] at u[ξ·s + i].
+func winoWeightGradRun[T Float](u []T, s int, g []T, n int) {
+	const h = 0.5
+	if n8 := n / 8; n8 > 0 && winoAsm[T]() {
+		_ = g[72*n8-1]
+		_ = u[15*s+8*n8-1]
+		winoWeightGrad8(n8, f32p(u), uintptr(s*4), f32p(g), 36)
+		if n -= 8 * n8; n == 0 {
+			return
 		}
+		g, u = g[72*n8:], u[8*n8:]
+	}
+	u0 := u[:n]
+	u1, u2, u3 := u[s : s+n][:len(u0)], u[2*s : 2*s+n][:len(u0)], u[3*s : 3*s+n][:len(u0)]
+	u4, u5, u6, u7 := u[4*s : 4*s+n][:len(u0)], u[5*s : 5*s+n][:len(u0)], u[6*s : 6*s+n][:len(u0)], u[7*s : 7*s+n][:len(u0)]
+	u8, u9, u10, u11 := u[8*s : 8*s+n][:len(u0)], u[9*s : 9*s+n][:len(u0)], u[10*s : 10*s+n][:len(u0)], u[11*s : 11*s+n][:len(u0)]
+	u12, u13, u14, u15 := u[12*s : 12*s+n][:len(u0)], u[13*s : 13*s+n][:len(u0)], u[14*s : 14*s+n][:len(u0)], u[15*s : 15*s+n][:len(u0)]
+	for c := range u0 {
+		// X = dU G, row a: d0 + e, (d1 − d2)/2, e + d3 with e = (d1 + d2)/2.
+		e := (u1[c] + u2[c]) * h
+		x00, x01, x02 := u0[c]+e, (u1[c]-u2[c])*h, e+u3[c]
+		e = (u5[c] + u6[c]) * h
+		x10, x11, x12 := u4[c]+e, (u5[c]-u6[c])*h, e+u7[c]
+		e = (u9[c] + u10[c]) * h
+		x20, x21, x22 := u8[c]+e, (u9[c]-u10[c])*h, e+u11[c]
+		e = (u13[c] + u14[c]) * h
+		x30, x31, x32 := u12[c]+e, (u13[c]-u14[c])*h, e+u15[c]
+		// dg = Gᵀ X, column by column likewise.
+		t := (*[9]T)(g[9*c:])
+		e0, e1, e2 := (x10+x20)*h, (x11+x21)*h, (x12+x22)*h
+		t[0], t[1], t[2] = x00+e0, x01+e1, x02+e2
+		t[3], t[4], t[5] = (x10-x20)*h, (x11-x21)*h, (x12-x22)*h
+		t[6], t[7], t[8] = e0+x30, e1+x31, e2+x32
 	}
 }
 
@@ -388,25 +426,51 @@ func (wk *winoWork[T]) padUnits(u0, u1 int) {
 			row := dst[r*wp : (r+1)*wp]
 			i := r - p.PH
 			if r >= hpad || (!p.Reflect && uint(i) >= uint(p.H)) {
-				clear(row)
+				zeroRow(row)
 				continue
 			}
 			i = reflectIndex(i, p.H)
 			s := src[i*p.W : (i+1)*p.W]
-			copy(row[p.PW:], s)
-			if p.Reflect {
-				for q := 0; q < p.PW; q++ {
+			copyRow(row[p.PW:], s)
+			for q := 0; q < p.PW; q++ {
+				if p.Reflect {
 					row[q] = s[p.PW-q]
+				} else {
+					row[q] = 0
 				}
-				for q := p.PW + p.W; q < wpad; q++ {
+			}
+			for q := p.PW + p.W; q < wp; q++ {
+				if p.Reflect && q < wpad {
 					row[q] = s[2*(p.W-1)-(q-p.PW)]
+				} else {
+					row[q] = 0
 				}
-				clear(row[wpad:])
-			} else {
-				clear(row[:p.PW])
-				clear(row[p.PW+p.W:])
 			}
 		}
+	}
+}
+
+// copyRow copies src to the start of dst: with a plain loop when the row
+// is too short to pay for a call to memmove.
+func copyRow[T Float](dst, src []T) {
+	if len(src) >= 64 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = v
+	}
+}
+
+// zeroRow sets row to zeros, likewise.
+func zeroRow[T Float](row []T) {
+	if len(row) >= 64 {
+		clear(row)
+		return
+	}
+	for i := range row {
+		row[i] = 0
 	}
 }
 
@@ -428,11 +492,20 @@ func (wk *winoWork[T]) inputUnits(u0, u1 int) {
 		d := wk.pad[base : base+4*wp]
 		d0, d1, d2, d3 := d[:wp], d[wp:2*wp], d[2*wp:3*wp], d[3*wp:]
 		v := wk.v[c*nt+r*tw:]
-		// Rows of Bᵀ d: d0−d2, d1+d2, d2−d1, d1−d3; then the columns.
-		winoInPass(d0, d2, true, v, vs, tw)
-		winoInPass(d1, d2, false, v[4*vs:], vs, tw)
-		winoInPass(d2, d1, true, v[8*vs:], vs, tw)
-		winoInPass(d1, d3, true, v[12*vs:], vs, tw)
+		j0 := 0
+		if n8 := tw / 8; n8 > 0 && winoAsm[T]() {
+			_ = v[15*vs+8*n8-1] // the rows hold 2·tw+2 ≥ 16·n8+2 columns
+			winoInput8(n8, f32p(d0), f32p(d1), f32p(d2), f32p(d3), f32p(v), uintptr(vs*4))
+			j0 = 8 * n8
+		}
+		if j0 < tw {
+			// Rows of Bᵀ d: d0−d2, d1+d2, d2−d1, d1−d3; then the columns.
+			d0, d1, d2, d3, v = d0[2*j0:], d1[2*j0:], d2[2*j0:], d3[2*j0:], v[j0:]
+			winoInPass(d0, d2, true, v, vs, tw-j0)
+			winoInPass(d1, d2, false, v[4*vs:], vs, tw-j0)
+			winoInPass(d2, d1, true, v[8*vs:], vs, tw-j0)
+			winoInPass(d1, d3, true, v[12*vs:], vs, tw-j0)
+		}
 	}
 }
 
@@ -487,7 +560,22 @@ func (wk *winoWork[T]) outputUnits(k0, k1 int) {
 			if 2*i+1 < p.OH {
 				y1 = wk.y[o+p.OW : o+2*p.OW]
 			}
-			winoOutRow(&mm, r*tw, tw, y0, y1)
+			t0, j0 := r*tw, 0
+			if n8 := min(p.OW/2, tw) / 8; n8 > 0 && winoAsm[T]() {
+				two, y1p := 0, y0
+				if y1 != nil {
+					two, y1p = 1, y1
+				}
+				_, _ = y0[16*n8-1], y1p[16*n8-1]
+				winoOutput8(n8, f32p(mm[0][t0:]), uintptr(wk.ms*4), f32p(y0), f32p(y1p), two)
+				j0 = 8 * n8
+				if y1 != nil {
+					y1 = y1[2*j0:]
+				}
+			}
+			if j0 < tw {
+				winoOutRow(&mm, t0+j0, tw-j0, y0[2*j0:], y1)
+			}
 		}
 	}
 }
@@ -542,7 +630,15 @@ func (wk *winoWork[T]) gradOutUnits(k0, k1 int) {
 			if 2*i+1 < p.OH {
 				g1 = wk.y[o+p.OW : o+2*p.OW]
 			}
-			winoGradOutRow(g0, g1, &mm, r*tw, tw)
+			t0, j0 := r*tw, 0
+			if n8 := min(p.OW/2, tw) / 8; n8 > 0 && winoAsm[T]() {
+				_, _ = g0[16*n8-1], g1[16*n8-1]
+				winoGradOut8(n8, f32p(g0), f32p(g1), f32p(mm[0][t0:]), uintptr(wk.ms*4))
+				j0 = 8 * n8
+			}
+			if j0 < tw {
+				winoGradOutRow(g0[2*j0:], g1[2*j0:], &mm, t0+j0, tw-j0)
+			}
 		}
 	}
 }
@@ -588,14 +684,23 @@ func (wk *winoWork[T]) scatterUnits(c0, c1 int) {
 			n, i := wk.tileRow(r)
 			base := ((n*p.C+c)*wk.hp + 2*i) * wp
 			d := wk.pad[base : base+4*wp]
-			winoScatterRow(&vv, r*tw, tw, d[:wp], d[wp:2*wp], d[2*wp:3*wp], d[3*wp:])
+			p0, p1, p2, p3 := d[:wp], d[wp:2*wp], d[2*wp:3*wp], d[3*wp:]
+			var carry [8]T
+			t0, j0 := r*tw, 0
+			if n8 := tw / 8; n8 > 0 && winoAsm[T]() {
+				// The rows hold 2·tw+2 ≥ 16·n8+2 columns.
+				winoScatter8(n8, f32p(vv[0][t0:t0+8*n8]), uintptr(wk.vs*4), f32p(p0), f32p(p1), f32p(p2), f32p(p3), (*[8]float32)(unsafe.Pointer(&carry)))
+				j0 = 8 * n8
+			}
+			winoScatterRow(&vv, t0+j0, tw-j0, p0[2*j0:], p1[2*j0:], p2[2*j0:], p3[2*j0:], &carry)
 		}
 	}
 }
 
 // winoScatterRow adds B dV Bᵀ of tiles [t0, t0+tw) in vv into padded
-// rows p0…p3, tile j at columns 2j…2j+3.
-func winoScatterRow[T Float](vv *[16][]T, t0, tw int, p0, p1, p2, p3 []T) {
+// rows p0…p3, tile j at columns 2j…2j+3, with carry the part of the
+// previous tile for columns 0 and 1 (row by row, as in winoScatter8).
+func winoScatterRow[T Float](vv *[16][]T, t0, tw int, p0, p1, p2, p3 []T, carry *[8]T) {
 	v0 := vv[0][t0 : t0+tw]
 	v1, v2, v3 := vv[1][t0 : t0+tw][:len(v0)], vv[2][t0 : t0+tw][:len(v0)], vv[3][t0 : t0+tw][:len(v0)]
 	v4, v5, v6, v7 := vv[4][t0 : t0+tw][:len(v0)], vv[5][t0 : t0+tw][:len(v0)], vv[6][t0 : t0+tw][:len(v0)], vv[7][t0 : t0+tw][:len(v0)]
@@ -604,8 +709,8 @@ func winoScatterRow[T Float](vv *[16][]T, t0, tw int, p0, p1, p2, p3 []T) {
 	w := 2*tw + 2
 	p0, p1, p2, p3 = p0[:w], p1[:w], p2[:w], p3[:w]
 	// Columns 2j and 2j+1 of each row receive from tiles j−1 and j: the
-	// part from tile j−1 is carried in c*.
-	var c00, c01, c10, c11, c20, c21, c30, c31 T
+	// part from tile j−1 is carried in c*, starting from carry.
+	c00, c01, c10, c11, c20, c21, c30, c31 := carry[0], carry[1], carry[2], carry[3], carry[4], carry[5], carry[6], carry[7]
 	for j := range v0 {
 		// R = B dV (rows): dV0, dV1−dV2+dV3, −dV0+dV1+dV2, −dV3.
 		r00, r01, r02, r03 := v0[j], v1[j], v2[j], v3[j]
@@ -680,22 +785,32 @@ func (wk *winoWork[T]) foldUnits(u0, u1 int) {
 		}
 		gx := wk.x[u*hw : (u+1)*hw]
 		for i := 0; i < p.H; i++ {
-			copy(gx[i*p.W:(i+1)*p.W], pl[(i+p.PH)*wp+p.PW:])
+			copyRow(gx[i*p.W:(i+1)*p.W], pl[(i+p.PH)*wp+p.PW:][:p.W])
 		}
 	}
 }
 
 // useWinograd reports whether the kernel op should use Winograd
 // F(2×2, 3×3): for 3×3 unit-stride convolutions where it measures faster
-// than im2col or kn2row. forceLowering 3 forces it wherever it applies;
-// 1 and 2 (im2col, kn2row) turn it off.
+// than im2col or kn2row (BenchmarkWinograd, TestWinoTune). forceLowering
+// 3 forces it wherever it applies; 1 and 2 (im2col, kn2row) turn it off.
+//
+// The products save 2.25× the multiplications, but the weight transform
+// costs 16·K·C whatever the image size, and the tile transforms 16·(C+K)
+// per tile: with few channels (fewer than 16 in or out) the transforms
+// outweigh the saving, and with few tiles the weight transform does
+// (the weight gradient, whose products are only tiles deep, needs the
+// most). Measured in float32 with the AVX2 transforms on 2 threads; the
+// float64 path, all Go, gains at least as much wherever this holds.
 func (p *ConvParams) useWinograd(op int) bool {
 	if !p.winogradApplies() {
 		return false
 	}
 	switch forceLowering {
 	case 0:
-		return p.C >= 32 && p.K >= 32 && p.OH*p.OW >= 64
+		tiles := p.N * ((p.OH + 1) / 2) * ((p.OW + 1) / 2)
+		minTiles := [...]int{opForward: 16, opData: 4, opWeight: 32}[op]
+		return min(p.C, p.K) >= 16 && tiles >= minTiles
 	case 3:
 		return true
 	}

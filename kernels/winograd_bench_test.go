@@ -86,18 +86,26 @@ func BenchmarkWinograd(b *testing.B) {
 // round-robin REPS times so that a shared machine's load falls on all
 // alike, and prints the best and median time of each. Variants: old
 // (im2col or kn2row as before), wino, winopg (Winograd with each product
-// split by Gemm).
+// split by Gemm). FLOAT=64 times float64 instead of float32.
 func TestWinoTune(t *testing.T) {
 	if os.Getenv("SHAPES") == "" {
 		t.Skip("tuning run only")
 	}
-	reps := 20
-	if r := envInts("REPS"); len(r) > 0 {
-		reps = r[0]
+	if os.Getenv("FLOAT") == "64" {
+		winoTune[float64](t)
+	} else {
+		winoTune[float32](t)
 	}
-	if th := envInts("THREADS"); len(th) > 0 {
+}
+
+func winoTune[T Float](t *testing.T) {
+	reps := 20
+	if r, err := strconv.Atoi(os.Getenv("REPS")); err == nil {
+		reps = r
+	}
+	if th, err := strconv.Atoi(os.Getenv("THREADS")); err == nil {
 		defer SetThreads(Threads())
-		SetThreads(th[0])
+		SetThreads(th)
 	}
 	ops := strings.Split(os.Getenv("OPS"), ",")
 	if ops[0] == "" {
@@ -112,10 +120,10 @@ func TestWinoTune(t *testing.T) {
 		}
 		p := geom(f[0], f[1], f[2], f[3], f[4], 3, 3, 1, 1, f[5], f[5], f[6] == 1)
 		r := rand.New(rand.NewPCG(1, 1))
-		x := toT[float32](randSlice(r, p.InputLen()))
-		w := toT[float32](randSlice(r, p.WeightLen()))
-		y := toT[float32](randSlice(r, p.OutputLen()))
-		gw := make([]float32, p.WeightLen())
+		x := toT[T](randSlice(r, p.InputLen()))
+		w := toT[T](randSlice(r, p.WeightLen()))
+		y := toT[T](randSlice(r, p.OutputLen()))
+		gw := make([]T, p.WeightLen())
 		for _, op := range ops {
 			fn := map[string]func(){
 				"fwd":    func() { Conv2d(p, x, w, y) },

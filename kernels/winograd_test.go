@@ -35,6 +35,11 @@ func winoGeometries() []ConvParams {
 		geom(1, 3, 2, 2, 2, 3, 3, 1, 1, 1, 1, true),   // 2×2 image, reflected
 		geom(1, 4, 16, 16, 5, 3, 3, 1, 1, 1, 1, true), // a residual block in small
 		geom(2, 6, 13, 12, 7, 3, 3, 1, 1, 1, 1, true),
+		// Wide enough for the assembly transforms (blocks of eight tiles
+		// and eight kernels) with remainders.
+		geom(2, 19, 21, 37, 17, 3, 3, 1, 1, 1, 1, true),
+		geom(1, 16, 16, 32, 8, 3, 3, 1, 1, 1, 1, true),
+		geom(1, 9, 17, 18, 10, 3, 3, 1, 1, 2, 2, false),
 	)
 }
 
@@ -420,9 +425,12 @@ func TestWinogradDispatch(t *testing.T) {
 		}
 	}
 	for _, p := range []ConvParams{
-		geom(1, 64, 32, 32, 128, 3, 3, 2, 2, 1, 1, false),
-		geom(1, 64, 16, 16, 128, 4, 4, 1, 1, 1, 1, false),
-		geom(1, 64, 16, 16, 128, 3, 1, 1, 1, 1, 0, false),
+		geom(1, 64, 32, 32, 128, 3, 3, 2, 2, 1, 1, false), // stride 2
+		geom(1, 64, 16, 16, 128, 4, 4, 1, 1, 1, 1, false), // 4×4
+		geom(1, 64, 16, 16, 128, 3, 1, 1, 1, 1, 0, false), // 3×1
+		geom(1, 3, 64, 64, 32, 3, 3, 1, 1, 1, 1, true),    // 3 input channels
+		geom(1, 64, 64, 64, 3, 3, 3, 1, 1, 1, 1, true),    // 3 output channels
+		geom(1, 256, 2, 2, 256, 3, 3, 1, 1, 1, 1, true),   // one tile
 	} {
 		for op := opForward; op <= opWeight; op++ {
 			if p.useWinograd(op) {
@@ -448,4 +456,50 @@ func TestWinogradReleaseScratch(t *testing.T) {
 	clear(y)
 	Conv2d(p, x, w, y)
 	checkWino(t, "y", y, want, by, p.C+11, 0x1p-53)
+}
+
+// TestWinogradAsmMatchesGo checks that the assembly transforms give
+// bit-identical float32 results to the Go ones: they perform the same
+// operations in the same order.
+func TestWinogradAsmMatchesGo(t *testing.T) {
+	if !winoAsm[float32]() {
+		t.Skip("no assembly transforms in this build or on this CPU")
+	}
+	defer func(fl, tg, mt int) { forceLowering, winoTarget, winoMinTiles, winoNoAsm = fl, tg, mt, false }(forceLowering, winoTarget, winoMinTiles)
+	forceLowering = 3
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, p := range []ConvParams{
+		geom(2, 19, 21, 37, 17, 3, 3, 1, 1, 1, 1, true),
+		geom(1, 16, 16, 32, 8, 3, 3, 1, 1, 1, 1, true),
+		geom(1, 24, 33, 48, 40, 3, 3, 1, 1, 2, 1, false),
+		geom(3, 8, 15, 17, 9, 3, 3, 1, 1, 0, 0, false),
+	} {
+		x := toT[float32](randSlice(r, p.InputLen()))
+		w := toT[float32](randSlice(r, p.WeightLen()))
+		gy := toT[float32](randSlice(r, p.OutputLen()))
+		run := func(noAsm bool) (y, gx, gw []float32) {
+			winoNoAsm = noAsm
+			y, gx, gw = make([]float32, p.OutputLen()), make([]float32, p.InputLen()), make([]float32, p.WeightLen())
+			Conv2d(p, x, w, y)
+			Conv2dBackwardData(p, gy, w, gx)
+			Conv2dBackwardWeight(p, x, gy, gw)
+			return y, gx, gw
+		}
+		for _, chunks := range [][2]int{{1 << 21, 128}, {1, 1}} {
+			winoTarget, winoMinTiles = chunks[0], chunks[1]
+			y0, gx0, gw0 := run(true)
+			y1, gx1, gw1 := run(false)
+			for _, c := range []struct {
+				name     string
+				asm, ref []float32
+			}{{"y", y1, y0}, {"gx", gx1, gx0}, {"gw", gw1, gw0}} {
+				for i := range c.ref {
+					if math.Float32bits(c.asm[i]) != math.Float32bits(c.ref[i]) {
+						t.Errorf("%+v chunks %v: %s[%d] = %g with assembly, %g without", p, chunks, c.name, i, c.asm[i], c.ref[i])
+						break
+					}
+				}
+			}
+		}
+	}
 }
