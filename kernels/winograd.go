@@ -36,12 +36,15 @@ import (
 // level (see the tests for the bound).
 //
 // Layout: V and dV are [ξ][C][tiles], M and dM [ξ][K][tiles], U and dU
-// [ξ][K][C] (the data pass: Uᵀ, [ξ][C][K]), with all tiles of a chunk of tile rows side by side. The
-// 16 matrices of each are an odd number of cache lines apart, not a
-// multiple of 4 KiB: the transforms read or write all 16 at once, and
-// streams 4 KiB apart would fall into the same L1 cache set. The
-// transforms run over channels (and tile rows) with ParallelFor; the 16
-// products are shared out whole over the threads.
+// [ξ][K][C] (the data pass: Uᵀ, [ξ][C][K]), with all tiles of a chunk of
+// tile rows side by side. The 16 matrices of each are an odd number of
+// cache lines apart, not a multiple of 4 KiB: the transforms read or
+// write all 16 at once, and streams 4 KiB apart would fall into the same
+// L1 cache set. The transforms run over channels (and tile rows) with
+// ParallelFor, in float32 on AVX2 kernels (winograd_amd64.s) eight tiles
+// or kernels at a time, bit-identical to the Go loops that handle the
+// rest and float64; the 16 products are shared out whole over the
+// threads.
 
 // winoTarget bounds the transformed tiles of a chunk of tile rows,
 // 16·(C+K)·tiles elements, so that V and M stay in the last-level cache
@@ -139,9 +142,17 @@ func putWinoWork[T Float](wk *winoWork[T]) {
 }
 
 // winogradApplies reports whether p is a convolution Winograd F(2×2, 3×3)
-// computes: a 3×3 kernel with unit stride (any padding).
+// computes: a 3×3 kernel with unit stride (any padding), whose scratch
+// (16·K·C transformed weights, 16·(C+K) values per tile, the padded
+// planes) has element counts that fit in an int32 like the tensors'.
 func (p *ConvParams) winogradApplies() bool {
-	return p.KH == 3 && p.KW == 3 && p.SH == 1 && p.SW == 1
+	if p.KH != 3 || p.KW != 3 || p.SH != 1 || p.SW != 1 {
+		return false
+	}
+	th, tw := int64(p.OH+1)/2, int64(p.OW+1)/2
+	n, c, k := int64(p.N), int64(p.C), int64(p.K)
+	return 16*k*c < maxConvElems && 16*(c+k)*n*th*tw < maxConvElems &&
+		n*c*(2*th+2)*(2*tw+2) < maxConvElems
 }
 
 // winoStride returns the distance, in elements of T, to leave between

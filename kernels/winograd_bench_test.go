@@ -86,7 +86,8 @@ func BenchmarkWinograd(b *testing.B) {
 // round-robin REPS times so that a shared machine's load falls on all
 // alike, and prints the best and median time of each. Variants: old
 // (im2col or kn2row as before), wino, winopg (Winograd with each product
-// split by Gemm). FLOAT=64 times float64 instead of float32.
+// split by Gemm). FLOAT=64 times float64 instead of float32; THREADS
+// and WINOTARGET set those.
 func TestWinoTune(t *testing.T) {
 	if os.Getenv("SHAPES") == "" {
 		t.Skip("tuning run only")
@@ -106,6 +107,10 @@ func winoTune[T Float](t *testing.T) {
 	if th, err := strconv.Atoi(os.Getenv("THREADS")); err == nil {
 		defer SetThreads(Threads())
 		SetThreads(th)
+	}
+	if tg, err := strconv.Atoi(os.Getenv("WINOTARGET")); err == nil {
+		defer func(v int) { winoTarget = v }(winoTarget)
+		winoTarget = tg
 	}
 	ops := strings.Split(os.Getenv("OPS"), ",")
 	if ops[0] == "" {
