@@ -41,7 +41,7 @@ import (
 // cache lines apart, not a multiple of 4 KiB: the transforms read or
 // write all 16 at once, and streams 4 KiB apart would fall into the same
 // L1 cache set. The transforms run over channels (and tile rows) with
-// ParallelFor, in float32 on AVX2 kernels (winograd_amd64.s) eight tiles
+// winoParallel, in float32 on AVX2 kernels (winograd_amd64.s) eight tiles
 // or kernels at a time, bit-identical to the Go loops that handle the
 // rest and float64; the 16 products are shared out whole over the
 // threads.
@@ -56,7 +56,7 @@ var (
 )
 
 // winoParallelGemm selects how the 16 products use the threads: false
-// runs whole products on each thread (ParallelFor over ξ), true runs
+// runs whole products on each thread, true runs
 // them one after another, each shared out by Gemm.
 var winoParallelGemm = false
 
@@ -82,7 +82,7 @@ type winoWork[T Float] struct {
 	pad   []T // N×C padded planes hp×wp: input, or input gradient
 	zeros []T // a row of zeros as wide as the output
 
-	weightFn, weightGradFn, padFn, inputFn, outputFn, gradOutFn, scatterFn, foldFn, gemmFn func(lo, hi int)
+	weightFn, weightGradFn, padFn, inputFn, outputFn, gradOutFn, scatterFn, foldFn func(lo, hi int)
 }
 
 // winoPool is a free list of winoWork values of one element type, kept
@@ -129,7 +129,6 @@ func getWinoWork[T Float]() *winoWork[T] {
 	wk.gradOutFn = wk.gradOutUnits
 	wk.scatterFn = wk.scatterUnits
 	wk.foldFn = wk.foldUnits
-	wk.gemmFn = wk.gemmUnits
 	return wk
 }
 
@@ -228,13 +227,13 @@ func winogradForward[T Float](p *ConvParams, x, w, y []T) {
 	defer putWinoWork(wk)
 	wk.begin(p, opForward)
 	wk.x, wk.w, wk.y = x, w, y
-	ParallelFor(p.K, wk.weightFn)
+	winoParallel(p.K, wk.weightFn)
 	wk.pad = grow(wk.pad, p.N*p.C*wk.hp*wk.wp)
-	ParallelFor(p.N*p.C, wk.padFn)
+	winoParallel(p.N*p.C, wk.padFn)
 	wk.chunks(func(wk *winoWork[T], _ bool) {
-		ParallelFor(wk.p.C*(wk.g1-wk.g0), wk.inputFn)
+		winoParallel(wk.p.C*(wk.g1-wk.g0), wk.inputFn)
 		wk.gemms()
-		ParallelFor(wk.p.K, wk.outputFn)
+		winoParallel(wk.p.K, wk.outputFn)
 	})
 }
 
@@ -244,15 +243,15 @@ func winogradData[T Float](p *ConvParams, gy, w, gx []T) {
 	defer putWinoWork(wk)
 	wk.begin(p, opData)
 	wk.x, wk.w, wk.y = gx, w, gy
-	ParallelFor(p.C, wk.weightFn)
+	winoParallel(p.C, wk.weightFn)
 	wk.pad = grow(wk.pad, p.N*p.C*wk.hp*wk.wp)
 	clear(wk.pad)
 	wk.chunks(func(wk *winoWork[T], _ bool) {
-		ParallelFor(wk.p.K, wk.gradOutFn)
+		winoParallel(wk.p.K, wk.gradOutFn)
 		wk.gemms()
-		ParallelFor(wk.p.C, wk.scatterFn)
+		winoParallel(wk.p.C, wk.scatterFn)
 	})
-	ParallelFor(p.N*p.C, wk.foldFn)
+	winoParallel(p.N*p.C, wk.foldFn)
 }
 
 // winogradWeight computes gw from x and gy for a 3×3 unit-stride p.
@@ -262,32 +261,42 @@ func winogradWeight[T Float](p *ConvParams, x, gy, gw []T) {
 	wk.begin(p, opWeight)
 	wk.x, wk.w, wk.y = x, gw, gy
 	wk.pad = grow(wk.pad, p.N*p.C*wk.hp*wk.wp)
-	ParallelFor(p.N*p.C, wk.padFn)
+	winoParallel(p.N*p.C, wk.padFn)
 	wk.chunks(func(wk *winoWork[T], first bool) {
-		ParallelFor(wk.p.C*(wk.g1-wk.g0), wk.inputFn)
-		ParallelFor(wk.p.K, wk.gradOutFn)
+		winoParallel(wk.p.C*(wk.g1-wk.g0), wk.inputFn)
+		winoParallel(wk.p.K, wk.gradOutFn)
 		wk.first = first
 		wk.gemms()
 	})
-	ParallelFor(p.K, wk.weightGradFn)
+	winoParallel(p.K, wk.weightGradFn)
 }
 
 // gemms computes the 16 products of the current chunk.
 func (wk *winoWork[T]) gemms() {
-	if t := Threads(); winoParallelGemm || t == 1 {
+	t := Threads()
+	if winoParallelGemm || t == 1 {
 		for xi := 0; xi < 16; xi++ {
 			wk.gemm(xi, t)
 		}
 		return
 	}
-	ParallelFor(16, wk.gemmFn)
+	forkJoin(16, wk, t)
 }
 
-// gemmUnits computes products [lo, hi) each on the calling goroutine.
-func (wk *winoWork[T]) gemmUnits(lo, hi int) {
-	for xi := lo; xi < hi; xi++ {
-		wk.gemm(xi, 1)
+// run computes product xi on the calling goroutine: the task body of
+// forkJoin, which hands the 16 products out one at a time, so that a
+// thread slowed down by other work on the machine takes fewer.
+func (wk *winoWork[T]) run(xi int) { wk.gemm(xi, 1) }
+
+// winoParallel is ParallelFor with up to four chunks per thread, handed
+// out as threads come free, for the same reason.
+func winoParallel(n int, fn func(lo, hi int)) {
+	t := Threads()
+	if t <= 1 || n <= 1 {
+		fn(0, n)
+		return
 	}
+	forkJoinFunc(min(n, 4*t), nil, fn, n, t)
 }
 
 // gemm computes product xi of the current chunk on up to threads
