@@ -168,8 +168,7 @@ func winoStride[T Float](n int) int {
 // winoAsm reports whether the transforms of element type T run on the
 // AVX2 kernels (float32 on a CPU with AVX2).
 func winoAsm[T Float]() bool {
-	var zero T
-	return haveAsm && !winoNoAsm && unsafe.Sizeof(zero) == 4
+	return haveAsm && !winoNoAsm && isFloat32[T]()
 }
 
 // winoNoAsm turns the assembly transforms off, for tests.
@@ -309,29 +308,25 @@ func (wk *winoWork[T]) gemm(xi, threads int) {
 	m := wk.m[xi*wk.ms : xi*wk.ms+p.K*nt]
 	switch wk.op {
 	case opForward: // M_ξ (K×nt) = U_ξ (K×C) · V_ξ (C×nt)
-		gemmThreads(false, false, p.K, nt, p.C, u, p.C, v, nt, 0, m, nt, threads)
+		winoGemm(false, false, p.K, nt, p.C, u, p.C, v, nt, 0, m, nt, threads)
 	case opData: // dV_ξ (C×nt) = U_ξᵀ (C×K, stored so) · dM_ξ (K×nt)
-		gemmThreads(false, false, p.C, nt, p.K, u, p.K, m, nt, 0, v, nt, threads)
+		winoGemm(false, false, p.C, nt, p.K, u, p.K, m, nt, 0, v, nt, threads)
 	default: // dU_ξ (K×C) (+)= dM_ξ (K×nt) · V_ξᵀ
 		var beta T
 		if !wk.first {
 			beta = 1
 		}
-		gemmThreads(false, true, p.K, p.C, nt, m, nt, v, nt, beta, u, p.C, threads)
+		winoGemm(false, true, p.K, p.C, nt, m, nt, v, nt, beta, u, p.C, threads)
 	}
 }
 
-// gemmThreads is Gemm with alpha 1 on up to threads goroutines.
-func gemmThreads[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, threads int) {
+// winoGemm is Gemm with alpha 1 on up to threads goroutines.
+func winoGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, threads int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	if unsafe.Sizeof(beta) == 4 && haveAsm {
-		sgemmAsm(transA, transB, m, n, k, 1, as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc, threads)
-		return
-	}
-	gemmGo(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, threads)
+	gemmThreads(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, threads)
 }
 
 // weightUnits computes U = G g Gᵀ at [ξ][k][c] for output channels
