@@ -151,7 +151,9 @@ func (p *ConvParams) pointwise() bool {
 // of output rows, or over groups of whole samples when the images are
 // small, with the column matrix in a reused scratch buffer; for unit
 // stride with fewer output than input channels, kn2row (Gemm first, then
-// shifted sums). 1×1 unit-stride convolutions are a Gemm per sample. The
+// shifted sums). 1×1 unit-stride convolutions are a Gemm per sample, and
+// 3×3 unit-stride ones with enough channels and pixels use Winograd
+// F(2×2, 3×3) (16 Gemms on transformed tiles; see winograd.go). The
 // work is shared out over Threads() goroutines inside these steps. The
 // kernels may be called from several goroutines at once. It panics if p
 // is invalid (see Validate) or a slice is too short.
@@ -162,6 +164,10 @@ func Conv2d[T Float](p ConvParams, x, w, y []T) {
 		for n := 0; n < p.N; n++ {
 			Gemm(false, false, p.K, ohw, p.C, 1, w, p.C, x[n*p.C*ohw:], ohw, 0, y[n*p.K*ohw:], ohw)
 		}
+		return
+	}
+	if p.useWinograd(opForward) {
+		winogradForward(&p, x, w, y)
 		return
 	}
 	if p.useKn2row(opForward) {
@@ -195,8 +201,10 @@ func Conv2d[T Float](p ConvParams, x, w, y []T) {
 //
 // It computes the column gradient wᵀ·gy with Gemm and adds it back into
 // gx (col2im); for unit stride with K·H·W ≤ C·OH·OW it instead copies gy
-// into shifted planes and multiplies by the weight (kn2row). It panics if
-// p is invalid (see Validate) or a slice is too short.
+// into shifted planes and multiplies by the weight (kn2row); for 3×3
+// unit-stride convolutions with enough channels and pixels it runs the
+// exact adjoint of Conv2d's Winograd algorithm. It panics if p is invalid
+// (see Validate) or a slice is too short.
 func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 	mustValid("Conv2dBackwardData", &p, len(gx), len(w), len(gy), "gx", "w", "gy")
 	ohw, ckk := p.OH*p.OW, p.C*p.KH*p.KW
@@ -204,6 +212,10 @@ func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 		for n := 0; n < p.N; n++ {
 			Gemm(true, false, p.C, ohw, p.K, 1, w, p.C, gy[n*p.K*ohw:], ohw, 0, gx[n*p.C*ohw:], ohw)
 		}
+		return
+	}
+	if p.useWinograd(opData) {
+		winogradData(&p, gy, w, gx)
 		return
 	}
 	if p.useKn2row(opData) {
@@ -237,8 +249,10 @@ func Conv2dBackwardData[T Float](p ConvParams, gy, w, gx []T) {
 //
 // It accumulates gy·colᵀ over the batch directly in gw with Gemm (beta 1
 // after the first product), no per-sample temporary; the kn2row case
-// accumulates in a permuted scratch copy of gw. It panics if p is invalid
-// (see Validate) or a slice is too short.
+// accumulates in a permuted scratch copy of gw; the Winograd case (3×3,
+// unit stride, enough channels and pixels) sums the products of the
+// transformed tiles and transforms the sum back. It panics if p is
+// invalid (see Validate) or a slice is too short.
 func Conv2dBackwardWeight[T Float](p ConvParams, x, gy, gw []T) {
 	mustValid("Conv2dBackwardWeight", &p, len(x), len(gw), len(gy), "x", "gw", "gy")
 	ohw, ckk := p.OH*p.OW, p.C*p.KH*p.KW
@@ -250,6 +264,10 @@ func Conv2dBackwardWeight[T Float](p ConvParams, x, gy, gw []T) {
 			}
 			Gemm(false, true, p.K, p.C, ohw, 1, gy[n*p.K*ohw:], ohw, x[n*p.C*ohw:], ohw, beta, gw, p.C)
 		}
+		return
+	}
+	if p.useWinograd(opWeight) {
+		winogradWeight(&p, x, gy, gw)
 		return
 	}
 	if p.useKn2row(opWeight) {
