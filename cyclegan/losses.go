@@ -49,7 +49,11 @@ type criticTerms struct {
 // criticLoss builds the critic's loss on a real and a fake batch (fake
 // carries no graph).
 func criticLoss(kind Loss, d *Critic, real, fake *tensor.Tensor, gpWeight float64, rng *tensor.RNG) criticTerms {
-	pr, pf := d.Forward(real), d.Forward(fake)
+	// One pass over real and fake together (instance norm is per sample, so
+	// it is the same computation as two passes, with larger products).
+	n := real.Dim(0)
+	both := d.Forward(tensor.Concat(0, real, fake.Detach()))
+	pr, pf := tensor.Narrow(both, 0, 0, n), tensor.Narrow(both, 0, n, fake.Dim(0))
 	mr, mf := tensor.Mean(pr), tensor.Mean(pf)
 	t := criticTerms{realAvg: mr.Item(), fakeAvg: mf.Item()}
 	if kind == LSGAN {
