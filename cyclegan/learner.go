@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/doggogan/doggogan/kernels"
 	"github.com/doggogan/doggogan/nn"
 	"github.com/doggogan/doggogan/tensor"
 )
@@ -241,14 +242,14 @@ func checkGrads(step int, params []nn.Param) error {
 		if g == nil {
 			continue
 		}
-		for _, v := range g.Float32s() {
-			if v-v != 0 { // NaN or ±Inf
-				net := p.Name
-				if len(net) > 3 {
-					net = net[:3]
-				}
-				return &NonFiniteError{step, net, "the gradient of " + p.Name[4:]}
+		// The sum of finite float32 values cannot overflow a float64: it is
+		// finite exactly when every value is.
+		if !finite(kernels.Sum(g.Float32s())) {
+			net := p.Name
+			if len(net) > 3 {
+				net = net[:3]
 			}
+			return &NonFiniteError{step, net, "the gradient of " + p.Name[4:]}
 		}
 	}
 	return nil

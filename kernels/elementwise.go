@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // Elementwise kernels for normalisation layers. Each has a pure-Go
 // implementation (the *Go functions, used for float64, on CPUs without
 // AVX2+FMA and under the purego tag) and, for float32 on amd64, an AVX2
@@ -131,5 +133,91 @@ func axpbycGo[T Float](o, x []T, p, q, r T) {
 	o = o[:len(x)]
 	for i, v := range x {
 		o[i] = p*o[i] + q*v + r
+	}
+}
+
+// Binary elementwise operations for BinaryOp and ScalarOp.
+const (
+	OpAdd = iota // a + b
+	OpSub        // a − b
+	OpMul        // a · b
+)
+
+// BinaryOp sets o[i] = a[i] op b[i] for op OpAdd, OpSub or OpMul.
+func BinaryOp[T Float](op int, o, a, b []T) {
+	o, b = o[:len(a)], b[:len(a)]
+	if o32, ok := any(o).([]float32); ok && haveAsm {
+		a32, b32 := any(a).([]float32), any(b).([]float32)
+		n := len(a32) &^ 7
+		binaryAsm(op, o32[:n], a32[:n], b32[:n])
+		binaryGo(op, o32[n:], a32[n:], b32[n:])
+		return
+	}
+	binaryGo(op, o, a, b)
+}
+
+func binaryGo[T Float](op int, o, a, b []T) {
+	o, b = o[:len(a)], b[:len(a)]
+	switch op {
+	case OpAdd:
+		for i, v := range a {
+			o[i] = v + b[i]
+		}
+	case OpSub:
+		for i, v := range a {
+			o[i] = v - b[i]
+		}
+	case OpMul:
+		for i, v := range a {
+			o[i] = v * b[i]
+		}
+	}
+}
+
+// ScalarOp sets o[i] = a[i]·p + q.
+func ScalarOp[T Float](o, a []T, p, q T) {
+	o = o[:len(a)]
+	if o32, ok := any(o).([]float32); ok && haveAsm {
+		a32 := any(a).([]float32)
+		n := len(a32) &^ 7
+		scalarAsm(o32[:n], a32[:n], float32(p), float32(q))
+		scalarGo(o32[n:], a32[n:], float32(p), float32(q))
+		return
+	}
+	scalarGo(o, a, p, q)
+}
+
+func scalarGo[T Float](o, a []T, p, q T) {
+	o = o[:len(a)]
+	for i, v := range a {
+		o[i] = v*p + q
+	}
+}
+
+// AdamStep applies one Adam update to parameters p with gradients g and
+// moments m and v: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
+// p ← p − step·m/(√v·s + ε), where step is the learning rate over the first
+// bias correction and s is one over the square root of the second.
+func AdamStep[T Float](p, g, m, v []T, b1, b2, eps, step, s T) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	if p32, ok := any(p).([]float32); ok && haveAsm {
+		g32, m32, v32 := any(g).([]float32), any(m).([]float32), any(v).([]float32)
+		n := len(p32) &^ 7
+		adamAsm(p32[:n], g32[:n], m32[:n], v32[:n], float32(b1), float32(1-b1), float32(b2), float32(1-b2), float32(eps), float32(step), float32(s))
+		adamGo(p32[n:], g32[n:], m32[n:], v32[n:], float32(b1), float32(b2), float32(eps), float32(step), float32(s))
+		return
+	}
+	adamGo(p, g, m, v, b1, b2, eps, step, s)
+}
+
+func adamGo[T Float](p, g, m, v []T, b1, b2, eps, step, s T) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	c1, c2 := 1-b1, 1-b2
+	for i := range p {
+		gi := g[i]
+		mi := b1*m[i] + c1*gi
+		vi := b2*v[i] + c2*gi*gi
+		m[i], v[i] = mi, vi
+		p[i] -= step * mi / (T(math.Sqrt(float64(vi)))*s + eps)
 	}
 }

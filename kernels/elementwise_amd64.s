@@ -169,3 +169,121 @@ ax_loop:
 ax_done:
 	VZEROUPPER
 	RET
+
+// func binaryAsm(op int, o, a, b []float32)
+TEXT ·binaryAsm(SB), NOSPLIT, $0-80
+	MOVQ op+0(FP), AX
+	MOVQ o_base+8(FP), DI
+	MOVQ a_base+32(FP), SI
+	MOVQ a_len+40(FP), CX
+	MOVQ b_base+56(FP), DX
+	CMPQ AX, $1
+	JEQ  bin_sub
+	CMPQ AX, $2
+	JEQ  bin_mul
+
+bin_add:
+	CMPQ    CX, $8
+	JL      bin_done
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     bin_add
+
+bin_sub:
+	CMPQ    CX, $8
+	JL      bin_done
+	VMOVUPS (SI), Y0
+	VSUBPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     bin_sub
+
+bin_mul:
+	CMPQ    CX, $8
+	JL      bin_done
+	VMOVUPS (SI), Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     bin_mul
+
+bin_done:
+	VZEROUPPER
+	RET
+
+// func scalarAsm(o, a []float32, p, q float32)
+TEXT ·scalarAsm(SB), NOSPLIT, $0-56
+	MOVQ         o_base+0(FP), DI
+	MOVQ         a_base+24(FP), SI
+	MOVQ         a_len+32(FP), CX
+	VBROADCASTSS p+48(FP), Y14
+	VBROADCASTSS q+52(FP), Y15
+
+sc_loop:
+	CMPQ        CX, $8
+	JL          sc_done
+	VMOVAPS     Y15, Y1
+	VFMADD231PS (SI), Y14, Y1 // a·p + q
+	VMOVUPS     Y1, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         sc_loop
+
+sc_done:
+	VZEROUPPER
+	RET
+
+// func adamAsm(p, g, m, v []float32, b1, c1, b2, c2, eps, step, s float32)
+TEXT ·adamAsm(SB), NOSPLIT, $0-124
+	MOVQ         p_base+0(FP), DI
+	MOVQ         p_len+8(FP), CX
+	MOVQ         g_base+24(FP), SI
+	MOVQ         m_base+48(FP), R8
+	MOVQ         v_base+72(FP), R9
+	VBROADCASTSS b1+96(FP), Y8
+	VBROADCASTSS c1+100(FP), Y9
+	VBROADCASTSS b2+104(FP), Y10
+	VBROADCASTSS c2+108(FP), Y11
+	VBROADCASTSS eps+112(FP), Y12
+	VBROADCASTSS step+116(FP), Y13
+	VBROADCASTSS s+120(FP), Y14
+
+adam_loop:
+	CMPQ        CX, $8
+	JL          adam_done
+	VMOVUPS     (SI), Y0       // g
+	VMULPS      (R8), Y8, Y1   // β1·m
+	VFMADD231PS Y0, Y9, Y1     // + (1−β1)·g
+	VMOVUPS     Y1, (R8)
+	VMULPS      Y0, Y0, Y0     // g²
+	VMULPS      (R9), Y10, Y2  // β2·v
+	VFMADD231PS Y0, Y11, Y2    // + (1−β2)·g²
+	VMOVUPS     Y2, (R9)
+	VSQRTPS     Y2, Y3
+	VFMADD213PS Y12, Y14, Y3   // √v·s + ε
+	VDIVPS      Y3, Y1, Y1     // m / (√v·s + ε)
+	VMOVUPS     (DI), Y4
+	VFNMADD231PS Y1, Y13, Y4   // p − step·m/(…)
+	VMOVUPS     Y4, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	ADDQ        $32, R8
+	ADDQ        $32, R9
+	SUBQ        $8, CX
+	JMP         adam_loop
+
+adam_done:
+	VZEROUPPER
+	RET

@@ -109,3 +109,46 @@ func BenchmarkElementwise(b *testing.B) {
 		}
 	})
 }
+
+func TestBinaryScalarAdamMatchGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 64, 100} {
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+			b[i] = float32(rng.NormFloat64())
+		}
+		for op := OpAdd; op <= OpMul; op++ {
+			o1, o2 := make([]float32, n), make([]float32, n)
+			BinaryOp(op, o1, a, b)
+			binaryGo(op, o2, a, b)
+			for i := range o1 {
+				if o1[i] != o2[i] {
+					t.Fatalf("n=%d op %d [%d]: %g, Go %g", n, op, i, o1[i], o2[i])
+				}
+			}
+		}
+		o1, o2 := make([]float32, n), make([]float32, n)
+		ScalarOp(o1, a, 1.5, -0.25)
+		scalarGo(o2, a, 1.5, -0.25)
+		for i := range o1 {
+			if d := math.Abs(float64(o1[i] - o2[i])); d > 2e-7*(math.Abs(float64(a[i])*1.5)+0.25) {
+				t.Fatalf("n=%d ScalarOp [%d]: %g, Go %g", n, i, o1[i], o2[i])
+			}
+		}
+		// Adam: the same three steps, assembly and Go.
+		p1, p2 := append([]float32(nil), a...), append([]float32(nil), a...)
+		m1, m2, v1, v2 := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		for s := 1; s <= 3; s++ {
+			bc1, bc2 := 1-math.Pow(0.5, float64(s)), 1-math.Pow(0.999, float64(s))
+			step, sc := float32(1e-3/bc1), float32(1/math.Sqrt(bc2))
+			AdamStep(p1, b, m1, v1, 0.5, 0.999, 1e-8, step, sc)
+			adamGo(p2, b, m2, v2, 0.5, 0.999, 1e-8, step, sc)
+		}
+		for i := range p1 {
+			if d := math.Abs(float64(p1[i] - p2[i])); d > 1e-6*(1+math.Abs(float64(p2[i]))) {
+				t.Fatalf("n=%d Adam [%d]: %g, Go %g", n, i, p1[i], p2[i])
+			}
+		}
+	}
+}

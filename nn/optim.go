@@ -56,19 +56,11 @@ func (a *Adam) Update(lrScale float64) {
 }
 
 func adamKernel[T kernels.Float](p, g, m, v []T, b1, b2, eps, lr, bc1, bc2 float64) {
-	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
-	stepSize := T(lr / bc1)
-	isb := T(1 / math.Sqrt(bc2))
-	tb1, tb2, c1, c2, e := T(b1), T(b2), T(1-b1), T(1-b2), T(eps)
+	step, s := T(lr/bc1), T(1/math.Sqrt(bc2))
 	const chunk = 1 << 14
 	kernels.ParallelFor((len(p)+chunk-1)/chunk, func(lo, hi int) {
-		for i := lo * chunk; i < min(hi*chunk, len(p)); i++ {
-			gi := g[i]
-			mi := tb1*m[i] + c1*gi
-			vi := tb2*v[i] + c2*gi*gi
-			m[i], v[i] = mi, vi
-			p[i] -= stepSize * mi / (T(math.Sqrt(float64(vi)))*isb + e)
-		}
+		lo, hi = lo*chunk, min(hi*chunk, len(p))
+		kernels.AdamStep(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], T(b1), T(b2), T(eps), step, s)
 	})
 }
 

@@ -123,6 +123,36 @@ func binaryKernel[T kernels.Float](k binKind, out, a, b []T, shape, as, bs []int
 
 // binaryRun applies op to one run; a stride of 0 means a one-element operand.
 func binaryRun[T kernels.Float](k binKind, o, a, b []T, sa, sb int) {
+	if k != binDiv {
+		// The vector kernels; a·1 + s, a·s + 0 and a·(−1) + s are exact, so
+		// these give the same values as the loops below.
+		op := [...]int{binAdd: kernels.OpAdd, binSub: kernels.OpSub, binMul: kernels.OpMul}[k]
+		switch {
+		case sa == 1 && sb == 1:
+			kernels.BinaryOp(op, o, a[:len(o)], b[:len(o)])
+			return
+		case sa == 1:
+			switch k {
+			case binAdd:
+				kernels.ScalarOp(o, a[:len(o)], 1, b[0])
+			case binSub:
+				kernels.ScalarOp(o, a[:len(o)], 1, -b[0])
+			case binMul:
+				kernels.ScalarOp(o, a[:len(o)], b[0], 0)
+			}
+			return
+		case sb == 1:
+			switch k {
+			case binAdd:
+				kernels.ScalarOp(o, b[:len(o)], 1, a[0])
+			case binSub:
+				kernels.ScalarOp(o, b[:len(o)], -1, a[0])
+			case binMul:
+				kernels.ScalarOp(o, b[:len(o)], a[0], 0)
+			}
+			return
+		}
+	}
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:len(o)], b[:len(o)]
@@ -325,6 +355,25 @@ func unaryKernel[T kernels.Float](k unKind, o, x []T, p T) {
 
 func unaryRun[T kernels.Float](k unKind, o, x []T, p T) {
 	x = x[:len(o)]
+	switch k {
+	case unNeg:
+		kernels.ScalarOp(o, x, -1, 0)
+		return
+	case unAddScalar:
+		kernels.ScalarOp(o, x, 1, p)
+		return
+	case unMulScalar:
+		kernels.ScalarOp(o, x, p, 0)
+		return
+	case unRelu:
+		kernels.AffineLeaky(o, x, 1, 0, 0)
+		return
+	case unLeaky:
+		if p >= 0 && p <= 1 {
+			kernels.AffineLeaky(o, x, 1, 0, p)
+			return
+		}
+	}
 	switch k {
 	case unNeg:
 		for i, v := range x {

@@ -36,11 +36,7 @@ func sumToKernel[T kernels.Float](out, x []T, xs, ts []int) {
 	p.runs(func(offs []int) {
 		xr := x[offs[0] : offs[0]+n]
 		if st == 0 {
-			var s float64
-			for _, v := range xr {
-				s += float64(v)
-			}
-			acc[offs[1]] += s
+			acc[offs[1]] += kernels.Sum(xr)
 		} else {
 			ar := acc[offs[1] : offs[1]+n]
 			for i, v := range xr {
