@@ -137,8 +137,8 @@ func runDemo(c *cobra.Command, cfg cyclegan.Config, out string, budget time.Dura
 	defer stop()
 	lastPlan, stepsAtPlan := time.Now(), t.Learner.Steps
 	replan := func(ls cyclegan.Losses) {
-		// Re-plan every 20 s while less than 40% of the run is done.
-		if time.Since(lastPlan) < 20*time.Second || ls.Step >= t.Cfg.Steps*2/5 {
+		// Re-plan every 20 s until 45% of the run is done.
+		if time.Since(lastPlan) < 20*time.Second || ls.Step >= t.Cfg.Steps*9/20 {
 			return
 		}
 		n := plan(ls.Step, lastPlan, stepsAtPlan)
