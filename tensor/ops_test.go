@@ -101,6 +101,11 @@ func imageCases() []opCase {
 			opCase{"instancenorm-sq" + tag, func(x []*Tensor) *Tensor { return Square(InstanceNorm2d(x[0], 1e-3)) }, []*Tensor{x}},
 			opCase{"instancenorm-relu" + tag, func(x []*Tensor) *Tensor { return InstanceNormReLU(x[0], 1e-5) }, []*Tensor{x}},
 			opCase{"instancenorm-leaky" + tag, func(x []*Tensor) *Tensor { return Square(InstanceNormLeakyReLU(x[0], 1e-5, 0.2)) }, []*Tensor{x}},
+			opCase{"dropout" + tag, func(x []*Tensor) *Tensor { return Dropout(x[0], 0.3, true, NewRNG(5)) }, []*Tensor{x}},
+			opCase{"instancenorm-affine" + tag, func(x []*Tensor) *Tensor {
+				c := x[0].Dim(1)
+				return Add(Mul(InstanceNorm2d(x[0], 1e-5), Reshape(x[1], 1, c, 1, 1)), Reshape(x[2], 1, c, 1, 1))
+			}, []*Tensor{x, uni(31, 0.5, 1.5, sh[1]), uni(32, -1, 1, sh[1])}},
 			opCase{"normpersample" + tag, func(x []*Tensor) *Tensor { return NormPerSample(x[0]) }, []*Tensor{x}},
 		)
 	}

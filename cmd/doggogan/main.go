@@ -4,6 +4,9 @@
 //	doggogan demo                       # learn a built-in toy domain in minutes
 //	doggogan train --data DIR --out RUN # learn trainA/ ↔ trainB/
 //	doggogan translate --model RUN --direction a2b --in cat.jpg --out dog.png
+//	doggogan serve --model RUN --run RUN # translate in the browser, watch training
+//	doggogan import --from G_A.pth --out RUN   # PyTorch CycleGAN generators in
+//	doggogan export --model RUN --onnx g.onnx  # ONNX out
 //	doggogan bench gemm|step            # measure speed against PyTorch's scripts
 //
 // Every command has --help.
