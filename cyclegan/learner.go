@@ -95,6 +95,7 @@ type NonFiniteError struct {
 	What    string // the loss or parameter
 }
 
+// Error says which step, network and quantity went wrong.
 func (e *NonFiniteError) Error() string {
 	return fmt.Sprintf("step %d: %s is not finite (in %s); the networks were not updated", e.Step, e.What, e.Network)
 }
