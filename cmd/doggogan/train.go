@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/doggogan/doggogan/cyclegan"
@@ -119,6 +120,15 @@ func runTrain(c *cobra.Command, tf *trainFlags) error {
 			return errors.New("give --data or --a and --b, not both")
 		}
 		tf.a, tf.b = filepath.Join(tf.dataDir, "trainA"), filepath.Join(tf.dataDir, "trainB")
+		// CycleGAN datasets are named after their domains: cat2dog, horse2zebra.
+		if a, b, ok := strings.Cut(filepath.Base(filepath.Clean(tf.dataDir)), "2"); ok && a != "" && b != "" && !strings.Contains(b, "2") {
+			if cfg.DomainA == "" {
+				cfg.DomainA = a
+			}
+			if cfg.DomainB == "" {
+				cfg.DomainB = b
+			}
+		}
 	}
 	if (tf.a == "") != (tf.b == "") {
 		return errors.New("give both --a and --b")
