@@ -50,7 +50,7 @@ func (t *Trainer) prepareSamples() error {
 				if len(imgs) == sampleCount {
 					break
 				}
-				img, err := data.DecodeFile(p, data.DecodeOptions{})
+				img, err := data.DecodeFile(p, data.DecodeOptions{MaxPixels: t.opt.MaxPixels})
 				if err != nil {
 					continue
 				}

@@ -27,6 +27,10 @@ type TrainerOptions struct {
 	Resume bool
 	// Workers is the number of image-decoding goroutines (0: GOMAXPROCS).
 	Workers int
+	// MaxPixels refuses training images whose header claims more pixels
+	// than this, before decoding them (0: data.DefaultMaxPixels, 50
+	// megapixels; negative: no limit). Refused files are skipped.
+	MaxPixels int64
 	// Logf receives warnings and notices (skipped files, checkpoint
 	// fall-backs); nil discards them.
 	Logf func(format string, args ...any)
@@ -201,6 +205,7 @@ func (t *Trainer) openSources(posA, posB int64) error {
 			}
 			s, err := data.NewLoader(paths, data.LoaderOptions{
 				Transform: data.Transform{LoadSize: c.LoadSize, CropSize: c.Size, NoFlip: c.NoFlip},
+				Decode:    data.DecodeOptions{MaxPixels: t.opt.MaxPixels},
 				Seed:      c.Seed + uint64(d)*0x9e3779b97f4a7c15,
 				Start:     []int64{posA, posB}[d],
 				Workers:   t.opt.Workers,

@@ -239,3 +239,42 @@ func TestTrainSkipsCorruptFiles(t *testing.T) {
 		t.Fatalf("stdout %q", stdout)
 	}
 }
+
+func TestTrainMaxPixelsSkipsLargeImages(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	for i, d := range []string{a, b} {
+		writePNG(t, filepath.Join(d, "one.png"), 20+i, 18)
+	}
+	writePNG(t, filepath.Join(a, "huge.png"), 80, 60) // 4800 pixels
+	out := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := runCLI("train", "--a", a, "--b", b, "--out", out, "--size", "16", "--load-size", "18",
+		"--ngf", "4", "--ndf", "4", "--blocks", "1", "--critic-layers", "2", "--steps", "3", "--sample-every", "0", "--save-every", "0",
+		"--max-pixels", "1000")
+	if code != 0 {
+		t.Fatalf("train failed: %s", stderr)
+	}
+	if !strings.Contains(stderr, "huge.png") || !strings.Contains(stderr, "skipped 1 unreadable image(s)") {
+		t.Fatalf("the image over --max-pixels was not skipped and counted: %q", stderr)
+	}
+	code, _, stderr = runCLI("train", "--a", a, "--b", b, "--out", out, "--max-pixels", "0")
+	assertOneLineError(t, code, stderr, "--max-pixels")
+}
+
+func TestTrainDefaultsToSeasons(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runCLI("train", "--out", out, "--size", "16",
+		"--ngf", "4", "--ndf", "4", "--blocks", "1", "--critic-layers", "2", "--steps", "2", "--sample-every", "0", "--save-every", "0")
+	if code != 0 {
+		t.Fatalf("train without data failed: %s", stderr)
+	}
+	if !strings.Contains(stdout, "trained 2 steps") {
+		t.Fatalf("stdout %q", stdout)
+	}
+	cfg, err := os.ReadFile(filepath.Join(out, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), `"seasons"`) {
+		t.Fatalf("config.json does not name the seasons toy: %s", cfg)
+	}
+}

@@ -25,6 +25,7 @@ type trainFlags struct {
 	resume           bool
 	threads, workers int
 	ui               string
+	maxPixels        int64
 }
 
 func addModelFlags(c *cobra.Command, cfg *cyclegan.Config) {
@@ -65,7 +66,8 @@ func newTrainCmd() *cobra.Command {
 		Long: `Train G_A: A→B and G_B: B→A with critics D_A and D_B.
 
 Data: --a DIR --b DIR, or --data DIR holding trainA/ and trainB/ (the CycleGAN
-layout), or --toy seasons|pets for a built-in synthetic pair of domains.
+layout), or --toy seasons|pets for a built-in synthetic pair of domains; with
+none of these it trains on the seasons toy.
 Images are read in any of JPEG, PNG, GIF, BMP, WebP and TIFF; files that cannot
 be read are skipped with a warning.
 
@@ -94,12 +96,16 @@ Ctrl-C saves a checkpoint; --resume continues exactly where the run stopped.`,
 	f.BoolVar(&tf.resume, "resume", false, "continue the run in --out from its newest valid checkpoint")
 	f.IntVar(&tf.threads, "threads", 0, "threads for the numeric kernels (0: all cores)")
 	f.IntVar(&tf.workers, "workers", 0, "image-decoding goroutines (0: all cores)")
+	f.Int64Var(&tf.maxPixels, "max-pixels", data.DefaultMaxPixels, "skip training images whose header claims more pixels than this, before decoding them")
 	f.StringVar(&tf.ui, "ui", "", "serve a live dashboard of the run on this address while it trains (e.g. 127.0.0.1:8090)")
 	return c
 }
 
 func runTrain(c *cobra.Command, tf *trainFlags) error {
 	kernels.SetThreads(tf.threads)
+	if tf.maxPixels < 1 {
+		return fmt.Errorf("--max-pixels %d: give a positive pixel count", tf.maxPixels)
+	}
 	if tf.ui != "" {
 		stop, err := startUI(c.ErrOrStderr(), tf.ui, tf.out)
 		if err != nil {
@@ -113,7 +119,7 @@ func runTrain(c *cobra.Command, tf *trainFlags) error {
 		if c.Flags().Changed("steps") {
 			steps = cfg.Steps
 		}
-		return trainLoop(c, cyclegan.Config{Steps: steps}, tf.out, cyclegan.TrainerOptions{Resume: true, Workers: tf.workers})
+		return trainLoop(c, cyclegan.Config{Steps: steps}, tf.out, cyclegan.TrainerOptions{Resume: true, Workers: tf.workers, MaxPixels: tf.maxPixels})
 	}
 	if tf.dataDir != "" {
 		if tf.a != "" || tf.b != "" {
@@ -135,7 +141,7 @@ func runTrain(c *cobra.Command, tf *trainFlags) error {
 	}
 	cfg.DirA, cfg.DirB = tf.a, tf.b
 	if cfg.DirA == "" && cfg.Toy == "" {
-		return errors.New("no training data: give --data DIR, --a DIR --b DIR, or --toy " + fmt.Sprint(data.ToyNames()))
+		cfg.Toy = "seasons" // the built-in default, as the demo's
 	}
 	if cfg.Toy != "" {
 		toy, err := data.ToyByName(cfg.Toy)
@@ -180,7 +186,7 @@ func runTrain(c *cobra.Command, tf *trainFlags) error {
 		}
 		cfg.Steps = tf.epochs * ((n + cfg.Batch - 1) / cfg.Batch)
 	}
-	return trainLoop(c, cfg, tf.out, cyclegan.TrainerOptions{Workers: tf.workers})
+	return trainLoop(c, cfg, tf.out, cyclegan.TrainerOptions{Workers: tf.workers, MaxPixels: tf.maxPixels})
 }
 
 // domainName names a domain after its folder ("trainA" gives fallback).
