@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,6 +174,43 @@ func checkpointDirs(runDir string) ([]string, []int, error) {
 		dirs[i], steps[i] = c.dir, c.step
 	}
 	return dirs, steps, nil
+}
+
+// errNoCheckpoint is returned by newestUsableCheckpoint for a run with no
+// checkpoint.
+var errNoCheckpoint = errors.New("no checkpoint")
+
+// newestUsableCheckpoint calls try on a run's checkpoints, newest first,
+// until it succeeds, and returns that checkpoint's directory and step, and
+// the newest one's error when it had to fall back past it (nil otherwise).
+// When try fails on all of them, err is the newest one's error;
+// errNoCheckpoint when there are none.
+func newestUsableCheckpoint(runDir string, try func(dir string) error) (dir string, step int, skipped, err error) {
+	dirs, steps, err := checkpointDirs(runDir)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if len(dirs) == 0 {
+		return "", 0, nil, errNoCheckpoint
+	}
+	for i, d := range dirs {
+		err := try(d)
+		if err == nil {
+			return d, steps[i], skipped, nil
+		}
+		if skipped == nil {
+			skipped = err
+		}
+	}
+	return "", 0, nil, skipped
+}
+
+// CheckpointSteps lists the steps of a run's checkpoints, oldest first;
+// none when the run has none or its checkpoints folder cannot be read.
+func CheckpointSteps(runDir string) []int {
+	_, steps, _ := checkpointDirs(runDir)
+	slices.Reverse(steps)
+	return steps
 }
 
 // HasCheckpoint reports whether runDir holds at least one checkpoint.

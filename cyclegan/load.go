@@ -1,10 +1,12 @@
 package cyclegan
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/doggogan/doggogan/nn"
@@ -83,30 +85,17 @@ func GeneratorFromState(st map[string]*tensor.Tensor) (*Generator, error) {
 
 // LoadGenerator loads the generator for a direction from a run directory
 // (its newest checkpoint that reads back whole; also a run made by
-// ImportRun) or from a file holding a generator state: safetensors, or a
-// PyTorch state_dict saved by torch.save (.pth, .pt, or any zip-format
-// torch file), such as the reference implementation's latest_net_G_A.pth.
-// It also returns the run's config when there is one (nil otherwise).
+// ImportRun) or from a file holding a generator state (see
+// LoadGeneratorFile). It also returns the run's config when there is one
+// (nil otherwise).
 func LoadGenerator(path string, dir Direction) (*Generator, *Config, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %v", path, plainErr(err))
 	}
 	if !st.IsDir() {
-		var s map[string]*tensor.Tensor
-		if isTorchFile(path) {
-			s, err = ReadPth(path)
-		} else {
-			s, _, err = ReadState(path)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		g, err := GeneratorFromState(s)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", path, err)
-		}
-		return g, nil, nil
+		g, _, err := LoadGeneratorFile(path)
+		return g, nil, err
 	}
 	cfg, err := ReadConfig(configPath(path))
 	if err != nil {
@@ -115,26 +104,95 @@ func LoadGenerator(path string, dir Direction) (*Generator, *Config, error) {
 	if cfg.Imported != nil && cfg.Imported.source(dir) == "" {
 		return nil, nil, fmt.Errorf("%s: this imported run has no %s generator for %s (import both directions into a new run with doggogan import --from G_A.pth --reverse G_B.pth)", path, dir.net(), dir)
 	}
-	dirs, _, err := checkpointDirs(path)
+	gens, _, err := loadCheckpointGenerators(path, []Direction{dir})
 	if err != nil {
 		return nil, nil, err
 	}
+	return gens[dir], &cfg, nil
+}
+
+// LoadGeneratorFile loads a generator from a file holding its state:
+// safetensors, or a PyTorch state_dict saved by torch.save (.pth, .pt, or
+// any zip-format torch file), such as the reference implementation's
+// latest_net_G_A.pth. It also returns the training step the file records
+// (0 when it records none, as PyTorch files).
+func LoadGeneratorFile(path string) (*Generator, int, error) {
+	var (
+		s    map[string]*tensor.Tensor
+		meta map[string]string
+		err  error
+	)
+	if isTorchFile(path) {
+		s, err = ReadPth(path)
+	} else {
+		s, meta, err = ReadState(path)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	g, err := GeneratorFromState(s)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %v", path, err)
+	}
+	step, _ := strconv.Atoi(meta["step"])
+	return g, max(step, 0), nil
+}
+
+// LoadRunGenerators loads every generator of a run directory (both for a
+// trained run; those it has for a run made by ImportRun) from its newest
+// checkpoint in which they all read back whole, so that they come from the
+// same step even while the run is training. It returns them with the run's
+// config and that checkpoint's step.
+func LoadRunGenerators(runDir string) (map[Direction]*Generator, *Config, int, error) {
+	cfg, err := ReadConfig(configPath(runDir))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var dirs []Direction
+	for _, d := range []Direction{A2B, B2A} {
+		if cfg.Imported == nil || cfg.Imported.source(d) != "" {
+			dirs = append(dirs, d)
+		}
+	}
 	if len(dirs) == 0 {
-		return nil, nil, fmt.Errorf("%s: no checkpoint in this run yet", path)
+		return nil, nil, 0, fmt.Errorf("%s: this imported run records no generator", runDir)
 	}
-	var firstErr error
+	gens, step, err := loadCheckpointGenerators(runDir, dirs)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return gens, &cfg, step, nil
+}
+
+// loadCheckpointGenerators loads the generators of the given directions
+// from the newest checkpoint of a run in which all of them read back whole,
+// and returns that checkpoint's step; when none does, the error of the
+// newest.
+func loadCheckpointGenerators(runDir string, dirs []Direction) (map[Direction]*Generator, int, error) {
+	var gens map[Direction]*Generator
+	_, step, _, err := newestUsableCheckpoint(runDir, func(ck string) (err error) {
+		gens, err = loadGenerators(ck, dirs)
+		return err
+	})
+	if errors.Is(err, errNoCheckpoint) {
+		return nil, 0, fmt.Errorf("%s: no checkpoint in this run yet", runDir)
+	}
+	return gens, step, err
+}
+
+// loadGenerators reads the generators of the given directions from one
+// checkpoint directory.
+func loadGenerators(ck string, dirs []Direction) (map[Direction]*Generator, error) {
+	gens := map[Direction]*Generator{}
 	for _, d := range dirs {
-		s, _, err := ReadState(filepath.Join(d, netFile(dir.net())))
-		if err == nil {
-			var g *Generator
-			if g, err = GeneratorFromState(s); err == nil {
-				return g, &cfg, nil
-			}
-			err = fmt.Errorf("%s: %v", filepath.Join(d, netFile(dir.net())), err)
+		p := filepath.Join(ck, netFile(d.net()))
+		s, _, err := ReadState(p)
+		if err != nil {
+			return nil, err
 		}
-		if firstErr == nil {
-			firstErr = err
+		if gens[d], err = GeneratorFromState(s); err != nil {
+			return nil, fmt.Errorf("%s: %v", p, err)
 		}
 	}
-	return nil, nil, firstErr
+	return gens, nil
 }

@@ -154,28 +154,22 @@ func (t *Trainer) SetSteps(n int) error {
 // restore loads the newest checkpoint that reads back whole, falling back
 // to older ones.
 func (t *Trainer) restore() (trainState, error) {
-	dirs, _, err := checkpointDirs(t.RunDir)
-	if err != nil {
-		return trainState{}, err
-	}
-	if len(dirs) == 0 {
+	var st trainState
+	d, _, skipped, err := newestUsableCheckpoint(t.RunDir, func(dir string) (err error) {
+		st, err = loadCheckpoint(dir, t.Learner)
+		return err
+	})
+	if errors.Is(err, errNoCheckpoint) {
 		return trainState{}, fmt.Errorf("%s: no checkpoint to resume from", t.RunDir)
 	}
-	var firstErr error
-	for _, d := range dirs {
-		st, err := loadCheckpoint(d, t.Learner)
-		if err == nil {
-			if firstErr != nil {
-				t.opt.Logf("warning: the newest checkpoint is damaged (%v); resuming from %s", firstErr, d)
-			}
-			t.savedStep = st.steps
-			return st, nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
+	if err != nil {
+		return trainState{}, fmt.Errorf("no usable checkpoint in %s: %v", t.RunDir, err)
 	}
-	return trainState{}, fmt.Errorf("no usable checkpoint in %s: %v", t.RunDir, firstErr)
+	if skipped != nil {
+		t.opt.Logf("warning: the newest checkpoint is damaged (%v); resuming from %s", skipped, d)
+	}
+	t.savedStep = st.steps
+	return st, nil
 }
 
 func (t *Trainer) openSources(posA, posB int64) error {

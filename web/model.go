@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/doggogan/doggogan/cyclegan"
@@ -37,9 +34,9 @@ func NewModel(name string, gens map[cyclegan.Direction]*cyclegan.Generator, cfg 
 	return &Model{Generators: gens, Config: cfg, Step: step, Name: name}
 }
 
-// LoadModel loads a model from a run directory (both generators of its
-// newest checkpoint that reads back whole) or from a generator saved as a
-// .safetensors file. A file translates in one direction only: fileDir, or
+// LoadModel loads a model from a run directory (see
+// cyclegan.LoadRunGenerators) or from a generator file, safetensors or a
+// PyTorch state_dict (see cyclegan.LoadGeneratorFile). A file translates in one direction only: fileDir, or
 // when that is empty the direction its name says ("G_A" in the name for
 // a2b, "G_B" for b2a).
 func LoadModel(path string, fileDir cyclegan.Direction) (*Model, error) {
@@ -53,18 +50,9 @@ func LoadModel(path string, fileDir cyclegan.Direction) (*Model, error) {
 	}
 	name = filepath.Base(name)
 	if st.IsDir() {
-		gens := map[cyclegan.Direction]*cyclegan.Generator{}
-		var cfg *cyclegan.Config
-		for _, d := range []cyclegan.Direction{cyclegan.A2B, cyclegan.B2A} {
-			g, c, err := cyclegan.LoadGenerator(path, d)
-			if err != nil {
-				return nil, err
-			}
-			gens[d], cfg = g, c
-		}
-		step := 0
-		if steps := checkpointSteps(path); len(steps) > 0 {
-			step = steps[len(steps)-1]
+		gens, cfg, step, err := cyclegan.LoadRunGenerators(path)
+		if err != nil {
+			return nil, err
 		}
 		return NewModel(name, gens, cfg, step), nil
 	}
@@ -79,16 +67,11 @@ func LoadModel(path string, fileDir cyclegan.Direction) (*Model, error) {
 			return nil, fmt.Errorf("%s: cannot tell from the name which way this generator translates; say it with a direction (a2b or b2a)", path)
 		}
 	}
-	state, meta, err := cyclegan.ReadState(path)
+	g, step, err := cyclegan.LoadGeneratorFile(path)
 	if err != nil {
 		return nil, err
 	}
-	g, err := cyclegan.GeneratorFromState(state)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	step, _ := strconv.Atoi(meta["step"])
-	return NewModel(name, map[cyclegan.Direction]*cyclegan.Generator{dir: g}, nil, max(step, 0)), nil
+	return NewModel(name, map[cyclegan.Direction]*cyclegan.Generator{dir: g}, nil, step), nil
 }
 
 // modelInfo is the answer of GET /api/model.
@@ -123,25 +106,6 @@ func (m *Model) info() modelInfo {
 		mi.DomainA, mi.DomainB, mi.Size, mi.Steps, mi.Toy, mi.Loss = c.DomainA, c.DomainB, c.Size, c.Steps, c.Toy, c.Loss
 	}
 	return mi
-}
-
-var stepDir = regexp.MustCompile(`^step_([0-9]{1,9})$`)
-
-// checkpointSteps lists the steps of a run's checkpoints, oldest first.
-func checkpointSteps(runDir string) []int {
-	ents, err := os.ReadDir(filepath.Join(runDir, "checkpoints"))
-	if err != nil {
-		return nil
-	}
-	var steps []int
-	for _, e := range ents {
-		if m := stepDir.FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
-			n, _ := strconv.Atoi(m[1])
-			steps = append(steps, n)
-		}
-	}
-	sort.Ints(steps)
-	return steps
 }
 
 func plainErr(err error) error {

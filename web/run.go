@@ -70,7 +70,7 @@ func (w *runWatcher) refresh() {
 	w.readConfig()
 	w.readCSV()
 	w.samples = listSamples(filepath.Join(w.dir, "samples"))
-	w.ckpts = checkpointSteps(w.dir)
+	w.ckpts = cyclegan.CheckpointSteps(w.dir)
 }
 
 func (w *runWatcher) readConfig() {

@@ -384,3 +384,30 @@ func TestLoadModelFromRun(t *testing.T) {
 		}
 	}
 }
+
+// A PyTorch generator file, and a run imported from one direction only,
+// serve like any other model.
+func TestLoadModelPthAndImportedRun(t *testing.T) {
+	pth := filepath.Join("..", "cyclegan", "testdata", "parity", "torch_G.pth")
+	m, err := LoadModel(pth, cyclegan.A2B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := m.Generators[cyclegan.A2B]; g == nil || len(m.Generators) != 1 || g.NGF != 8 || g.Blocks != 2 || m.Step != 0 {
+		t.Fatalf("model from .pth %+v", m)
+	}
+	run := filepath.Join(t.TempDir(), "imported")
+	if _, err := cyclegan.ImportRun(run, map[cyclegan.Direction]string{cyclegan.B2A: pth}); err != nil {
+		t.Fatal(err)
+	}
+	m, err = LoadModel(run, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Generators) != 1 || m.Generators[cyclegan.B2A] == nil || m.Config == nil {
+		t.Fatalf("model from a one-direction imported run %+v", m)
+	}
+	_, ts := serve(t, Options{Model: m})
+	res, body := do(t, "POST", ts.URL+"/api/translate?direction=b2a", "image/png", bytes.NewReader(pngBytes(t, testImage(12, 8))))
+	translated(t, res, body)
+}

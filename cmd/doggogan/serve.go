@@ -49,12 +49,13 @@ It listens on the loopback interface unless --addr says otherwise.`,
   doggogan serve --model runs/cat2dog --run runs/cat2dog --addr 127.0.0.1:8080
   doggogan serve --run runs/cat2dog          # the dashboard of a finished or running run
   doggogan serve --model net_G_A.safetensors # one generator: one direction
+  doggogan serve --model latest_net_G_A.pth  # a PyTorch generator
   curl --data-binary @cat.jpg -o dog.png 'http://127.0.0.1:8080/api/translate?direction=a2b'`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			kernels.SetThreads(threads)
 			if model == "" && runDir == "" {
-				return errors.New("nothing to serve: give --model RUN|FILE.safetensors, --run RUN, or both")
+				return errors.New("nothing to serve: give --model RUN|FILE.safetensors|FILE.pth, --run RUN, or both")
 			}
 			if maxUploadMB < 1 || maxUploadMB > 1024 {
 				return fmt.Errorf("--max-upload-mb %d is out of range [1, 1024]", maxUploadMB)
@@ -130,7 +131,7 @@ It listens on the loopback interface unless --addr says otherwise.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&model, "model", "", "run directory or generator .safetensors file to translate with")
+	f.StringVar(&model, "model", "", "run directory, or generator file (.safetensors, or a PyTorch .pth state_dict) to translate with")
 	f.StringVar(&runDir, "run", "", "run directory whose training dashboard to show")
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&direction, "direction", "", "for a generator file: the direction it translates, a2b or b2a (default: from its name, G_A or G_B)")
