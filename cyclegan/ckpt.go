@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/doggogan/doggogan/internal/atomicfile"
 	"github.com/doggogan/doggogan/nn"
 	"github.com/doggogan/doggogan/safetensors"
 	"github.com/doggogan/doggogan/tensor"
@@ -105,7 +106,6 @@ func LoadModule(path string, m nn.Module) error {
 type trainState struct {
 	steps      int
 	posA, posB int64
-	rng        []byte
 	skipped    [2]int64
 }
 
@@ -255,7 +255,7 @@ func (t *Trainer) Save() error {
 	if err := safetensors.WriteFile(filepath.Join(tmp, stateFile), st, meta); err != nil {
 		return fail(err)
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := plainErr(atomicfile.SyncDir(tmp)); err != nil {
 		return fail(fmt.Errorf("%s: %v", tmp, err))
 	}
 	// Move an existing checkpoint of the same step aside first: rename
@@ -270,7 +270,7 @@ func (t *Trainer) Save() error {
 	if err := os.Rename(tmp, final); err != nil {
 		return fail(fmt.Errorf("%s: %v", final, plainErr(err)))
 	}
-	if err := syncDir(root); err != nil {
+	if err := plainErr(atomicfile.SyncDir(root)); err != nil {
 		return fmt.Errorf("%s: %v", root, err)
 	}
 	os.RemoveAll(old)
@@ -281,18 +281,6 @@ func (t *Trainer) Save() error {
 		}
 	}
 	t.savedStep = step
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return plainErr(err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return plainErr(err)
-	}
 	return nil
 }
 

@@ -93,22 +93,21 @@ func (c Config) Validate() error {
 		return err
 	}
 	check := []struct {
-		name    string
-		v       int
-		lo, hi  int
-		because string
+		name   string
+		v      int
+		lo, hi int
 	}{
-		{"size", c.Size, 8, maxSize, ""},
-		{"ngf", c.NGF, 1, maxWidth, ""},
-		{"ndf", c.NDF, 1, maxWidth, ""},
-		{"blocks", c.Blocks, 0, maxBlocks, ""},
-		{"critic layers", c.CriticLayers, 1, maxLayers, ""},
-		{"n-critic", c.NCritic, 1, maxNCritic, ""},
-		{"pool", c.Pool, 0, maxPool, ""},
-		{"batch", c.Batch, 1, maxBatch, ""},
-		{"steps", c.Steps, 1, math.MaxInt32, ""},
-		{"sample-every", c.SampleEvery, 0, math.MaxInt32, ""},
-		{"save-every", c.SaveEvery, 0, math.MaxInt32, ""},
+		{"size", c.Size, 8, maxSize},
+		{"ngf", c.NGF, 1, maxWidth},
+		{"ndf", c.NDF, 1, maxWidth},
+		{"blocks", c.Blocks, 0, maxBlocks},
+		{"critic layers", c.CriticLayers, 1, maxLayers},
+		{"n-critic", c.NCritic, 1, maxNCritic},
+		{"pool", c.Pool, 0, maxPool},
+		{"batch", c.Batch, 1, maxBatch},
+		{"steps", c.Steps, 1, math.MaxInt32},
+		{"sample-every", c.SampleEvery, 0, math.MaxInt32},
+		{"save-every", c.SaveEvery, 0, math.MaxInt32},
 	}
 	for _, k := range check {
 		if k.v < k.lo || k.v > k.hi {

@@ -108,6 +108,8 @@ type Batches func() (a, b *tensor.Tensor, err error)
 // just made, the others on batches from more (which may be nil when
 // NCritic is 1). A NaN or infinity in any loss or gradient stops the step
 // before the networks concerned are updated and returns a *NonFiniteError.
+// Step copies each batch as it takes it, so the caller may reuse a batch's
+// storage for the next one that more returns.
 func (l *Learner) Step(realA, realB *tensor.Tensor, more Batches) (Losses, error) {
 	if err := checkImage(realA); err != nil {
 		return Losses{}, fmt.Errorf("domain A batch: %v", err)

@@ -2,6 +2,7 @@ package cyclegan
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/doggogan/doggogan/tensor"
 )
@@ -29,15 +30,19 @@ func (p *ImagePool) Query(batch *tensor.Tensor, rng *tensor.RNG) *tensor.Tensor 
 	out := tensor.ZerosLike(batch)
 	src, dst := batch.Float32s(), out.Float32s()
 	for i := 0; i < n; i++ {
-		img := tensor.FromFloat32(append([]float32(nil), src[i*per:(i+1)*per]...), batch.Shape()[1:]...)
-		ret := img
-		if len(p.images) < p.Size {
-			p.images = append(p.images, img)
-		} else if rng.Float64() > 0.5 {
-			j := rng.IntN(p.Size)
-			ret, p.images[j] = p.images[j], img
+		img, o := src[i*per:(i+1)*per], dst[i*per:(i+1)*per]
+		switch {
+		case len(p.images) < p.Size:
+			p.images = append(p.images, tensor.FromFloat32(slices.Clone(img), batch.Shape()[1:]...))
+			copy(o, img)
+		case rng.Float64() > 0.5:
+			// Swap: return a stored image and keep the new one in its place.
+			stored := p.images[rng.IntN(p.Size)].Float32s()
+			copy(o, stored)
+			copy(stored, img)
+		default:
+			copy(o, img)
 		}
-		copy(dst[i*per:(i+1)*per], ret.Float32s())
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/doggogan/doggogan/internal/atomicfile"
 	"github.com/doggogan/doggogan/nn"
 	"github.com/doggogan/doggogan/tensor"
 	"github.com/doggogan/doggogan/torchpth"
@@ -293,8 +294,7 @@ func ImportRun(runDir string, sources map[Direction]string) (*Config, error) {
 			return nil, err
 		}
 	}
-	t := &Trainer{RunDir: runDir, Cfg: cfg}
-	if err := t.writeConfig(); err != nil {
+	if err := writeConfig(runDir, cfg); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
@@ -302,7 +302,7 @@ func ImportRun(runDir string, sources map[Direction]string) (*Config, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("%s: %v", filepath.Join(root, name), plainErr(err))
 	}
-	if err := syncDir(root); err != nil {
+	if err := plainErr(atomicfile.SyncDir(root)); err != nil {
 		return nil, fmt.Errorf("%s: %v", root, err)
 	}
 	return &cfg, nil

@@ -95,7 +95,7 @@ func NewTrainer(cfg Config, runDir string, opt TrainerOptions) (*Trainer, error)
 	if err := os.MkdirAll(filepath.Join(runDir, "samples"), 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %v", runDir, plainErr(err))
 	}
-	if err := t.writeConfig(); err != nil {
+	if err := writeConfig(t.RunDir, t.Cfg); err != nil {
 		return nil, err
 	}
 	rng := tensor.NewRNG(cfg.Seed)
@@ -129,12 +129,13 @@ func NewTrainer(cfg Config, runDir string, opt TrainerOptions) (*Trainer, error)
 	return t, nil
 }
 
-func (t *Trainer) writeConfig() error {
-	b, err := json.MarshalIndent(t.Cfg, "", "  ")
+// writeConfig writes a run's config.json.
+func writeConfig(runDir string, cfg Config) error {
+	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(configPath(t.RunDir), 0o644, func(w io.Writer) error {
+	return atomicfile.WriteFile(configPath(runDir), 0o644, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
@@ -148,7 +149,7 @@ func (t *Trainer) SetSteps(n int) error {
 		return err
 	}
 	t.Learner.Opt.Schedule = t.Cfg.Options().Schedule
-	return t.writeConfig()
+	return writeConfig(t.RunDir, t.Cfg)
 }
 
 // restore loads the newest checkpoint that reads back whole, falling back
@@ -174,36 +175,29 @@ func (t *Trainer) restore() (trainState, error) {
 
 func (t *Trainer) openSources(posA, posB int64) error {
 	c := t.Cfg
+	var srcs [2]data.Source
+	defer func() { t.srcA, t.srcB = srcs[0], srcs[1] }() // for Close, also after an error
+	pos := [2]int64{posA, posB}
 	if c.Toy != "" {
 		toy, err := data.ToyByName(c.Toy)
 		if err != nil {
 			return err
 		}
-		for d, pos := range []int64{posA, posB} {
-			s, err := data.NewToySource(toy, data.ToySourceOptions{Domain: d, Size: c.Size, Seed: c.Seed, Start: pos})
+		for d := range srcs {
+			s, err := data.NewToySource(toy, data.ToySourceOptions{Domain: d, Size: c.Size, Seed: c.Seed, Start: pos[d]})
 			if err != nil {
 				return err
 			}
-			if d == 0 {
-				t.srcA = s
-			} else {
-				t.srcB = s
-			}
+			srcs[d] = s
 		}
 	} else {
 		for d, dir := range []string{c.DirA, c.DirB} {
-			d := d
-			paths, err := data.IndexDir(dir)
-			if err != nil {
-				return err
-			}
-			s, err := data.NewLoader(paths, data.LoaderOptions{
+			l, err := data.NewFolderLoader(dir, data.LoaderOptions{
 				Transform: data.Transform{LoadSize: c.LoadSize, CropSize: c.Size, NoFlip: c.NoFlip},
 				Decode:    data.DecodeOptions{MaxPixels: t.opt.MaxPixels},
 				Seed:      c.Seed + uint64(d)*0x9e3779b97f4a7c15,
-				Start:     []int64{posA, posB}[d],
+				Start:     pos[d],
 				Workers:   t.opt.Workers,
-				Name:      dir,
 				OnSkip: func(path string, err error) {
 					t.skipped[d]++
 					t.opt.Logf("warning: skipping %v", err)
@@ -212,14 +206,10 @@ func (t *Trainer) openSources(posA, posB int64) error {
 			if err != nil {
 				return err
 			}
-			if d == 0 {
-				t.srcA = s
-			} else {
-				t.srcB = s
-			}
+			srcs[d] = l
 		}
 	}
-	n := t.srcA.SampleLen() * c.Batch
+	n := srcs[0].SampleLen() * c.Batch
 	t.bufA, t.bufB = make([]float32, n), make([]float32, n)
 	return nil
 }
@@ -299,8 +289,9 @@ func (t *Trainer) batch() (*tensor.Tensor, *tensor.Tensor, error) {
 		return nil, nil, err
 	}
 	s := t.Cfg.Size
-	a := tensor.FromFloat32(append([]float32(nil), t.bufA...), t.Cfg.Batch, 3, s, s)
-	b := tensor.FromFloat32(append([]float32(nil), t.bufB...), t.Cfg.Batch, 3, s, s)
+	// No copies: Learner.Step copies its batches before the next is read.
+	a := tensor.FromFloat32(t.bufA, t.Cfg.Batch, 3, s, s)
+	b := tensor.FromFloat32(t.bufB, t.Cfg.Batch, 3, s, s)
 	return a, b, nil
 }
 
@@ -372,22 +363,28 @@ func (t *Trainer) Run(ctx context.Context, h Hooks) error {
 		if h.OnStep != nil {
 			h.OnStep(ls)
 		}
-		s := t.Learner.Steps
-		if t.Cfg.SampleEvery > 0 && s%t.Cfg.SampleEvery == 0 {
-			p, err := t.WriteSamples()
-			if err != nil {
-				return err
+		// The last step's samples and checkpoint are written below.
+		if s := t.Learner.Steps; !t.Done() {
+			if t.Cfg.SampleEvery > 0 && s%t.Cfg.SampleEvery == 0 {
+				if err := t.sample(h); err != nil {
+					return err
+				}
 			}
-			if h.OnSample != nil {
-				h.OnSample(p)
-			}
-		}
-		if t.Cfg.SaveEvery > 0 && s%t.Cfg.SaveEvery == 0 && !t.Done() {
-			if err := t.saveAll(h); err != nil {
-				return err
+			if t.Cfg.SaveEvery > 0 && s%t.Cfg.SaveEvery == 0 {
+				if err := t.saveAll(h); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	if err := t.sample(h); err != nil {
+		return err
+	}
+	return t.saveAll(h)
+}
+
+// sample writes the sample grid of the current step.
+func (t *Trainer) sample(h Hooks) error {
 	p, err := t.WriteSamples()
 	if err != nil {
 		return err
@@ -395,7 +392,7 @@ func (t *Trainer) Run(ctx context.Context, h Hooks) error {
 	if h.OnSample != nil {
 		h.OnSample(p)
 	}
-	return t.saveAll(h)
+	return nil
 }
 
 func (t *Trainer) saveAll(h Hooks) error {

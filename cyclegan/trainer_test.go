@@ -3,6 +3,7 @@ package cyclegan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,26 @@ func TestNewRunRefusesToOverwriteCheckpoints(t *testing.T) {
 	tr.Close()
 	if _, err := NewTrainer(cfg, dir, TrainerOptions{}); !errors.Is(err, ErrRunExists) {
 		t.Fatalf("got %v, want ErrRunExists", err)
+	}
+}
+
+// Run writes each sample grid and checkpoint once, the last step's
+// included, and tells the hooks once each.
+func TestRunWritesEachSampleAndCheckpointOnce(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Steps, cfg.SampleEvery, cfg.SaveEvery = 4, 2, 2
+	tr, err := NewTrainer(cfg, t.TempDir(), TrainerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	var samples []string
+	var saves []int
+	h := Hooks{OnSample: func(p string) { samples = append(samples, filepath.Base(p)) }, OnSave: func(s int) { saves = append(saves, s) }}
+	if err := tr.Run(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(samples) != "[step_000002.png step_000004.png]" || fmt.Sprint(saves) != "[2 4]" {
+		t.Fatalf("samples %v, checkpoints %v; want steps 2 and 4 once each", samples, saves)
 	}
 }

@@ -128,7 +128,7 @@ func WriteFileVerified(path string, perm os.FileMode, write func(w io.Writer) er
 	}
 	renamed = true
 	// The new file is in place; from here on nothing is removed.
-	if derr := syncDir(dir); derr != nil {
+	if derr := SyncDir(dir); derr != nil {
 		return &Error{Path: path, Op: "written, but syncing directory " + dir + " failed", Err: plain(derr)}
 	}
 	return nil
@@ -166,8 +166,9 @@ func (w plainWriter) Write(p []byte) (int, error) {
 	return n, plain(err)
 }
 
-// syncDir fsyncs a directory so that a rename in it survives a crash.
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory so that a rename in it survives a crash. A
+// file system that cannot fsync a directory is not an error.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
