@@ -85,48 +85,26 @@ func BFloat16ToFloat32(b uint16) float32 {
 	return math.Float32frombits(uint32(b) << 16)
 }
 
-// decodeFloat32 converts little-endian raw data of dtype d to float32.
-func decodeFloat32(d DType, raw []byte, out []float32) {
+// decodeFloat converts little-endian raw data of floating-point dtype d to
+// float32 or float64 (F64 to float32 rounds to nearest; all else is exact).
+func decodeFloat[T float32 | float64](d DType, raw []byte, out []T) {
 	le := binary.LittleEndian
 	switch d {
 	case F32:
 		for i := range out {
-			out[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+			out[i] = T(math.Float32frombits(le.Uint32(raw[4*i:])))
 		}
 	case F64:
 		for i := range out {
-			out[i] = float32(math.Float64frombits(le.Uint64(raw[8*i:])))
+			out[i] = T(math.Float64frombits(le.Uint64(raw[8*i:])))
 		}
 	case F16:
 		for i := range out {
-			out[i] = Float16ToFloat32(le.Uint16(raw[2*i:]))
+			out[i] = T(Float16ToFloat32(le.Uint16(raw[2*i:])))
 		}
 	case BF16:
 		for i := range out {
-			out[i] = BFloat16ToFloat32(le.Uint16(raw[2*i:]))
-		}
-	}
-}
-
-// decodeFloat64 converts little-endian raw data of dtype d to float64.
-func decodeFloat64(d DType, raw []byte, out []float64) {
-	le := binary.LittleEndian
-	switch d {
-	case F64:
-		for i := range out {
-			out[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
-	case F32:
-		for i := range out {
-			out[i] = float64(math.Float32frombits(le.Uint32(raw[4*i:])))
-		}
-	case F16:
-		for i := range out {
-			out[i] = float64(Float16ToFloat32(le.Uint16(raw[2*i:])))
-		}
-	case BF16:
-		for i := range out {
-			out[i] = float64(BFloat16ToFloat32(le.Uint16(raw[2*i:])))
+			out[i] = T(BFloat16ToFloat32(le.Uint16(raw[2*i:])))
 		}
 	}
 }

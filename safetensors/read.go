@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // ErrFormat is wrapped by every error about a malformed file: use
@@ -186,13 +188,7 @@ func (f *File) checkCoverage(dataSize int64) error {
 		spans = append(spans, span{k, in.Begin, in.End})
 	}
 	slices.SortFunc(spans, func(a, b span) int {
-		if a.begin != b.begin {
-			return cmpInt64(a.begin, b.begin)
-		}
-		if a.end != b.end {
-			return cmpInt64(a.end, b.end)
-		}
-		return compareStrings(a.name, b.name)
+		return cmp.Or(cmp.Compare(a.begin, b.begin), cmp.Compare(a.end, b.end), strings.Compare(a.name, b.name))
 	})
 	var pos int64
 	prev := ""
@@ -209,16 +205,6 @@ func (f *File) checkCoverage(dataSize int64) error {
 		return formatErr(f.name, "data section has %d bytes after the last tensor", dataSize-pos)
 	}
 	return nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (f *File) verifyChecksum(dataSize int64) error {
@@ -317,52 +303,31 @@ func elems(in Info) int { return int((in.End - in.Begin) / int64(in.DType.Size()
 // as stored; F64 is rounded to nearest; F16 and BF16 are converted exactly.
 // Other dtypes give an error.
 func (f *File) Float32(name string) ([]float32, error) {
-	in, err := f.lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	if !in.DType.isFloat() {
-		return nil, fmt.Errorf("%s: tensor %q is %s, not a floating-point dtype", f.prefix(), name, in.DType)
-	}
-	b, err := f.raw(name, in)
+	in, b, err := f.rawOf(name, DType.isFloat, "a floating-point")
 	if err != nil {
 		return nil, err
 	}
 	out := make([]float32, elems(in))
-	decodeFloat32(in.DType, b, out)
+	decodeFloat(in.DType, b, out)
 	return out, nil
 }
 
 // Float64 returns the named tensor's elements as float64 (exact for F64,
 // F32, F16 and BF16). Other dtypes give an error.
 func (f *File) Float64(name string) ([]float64, error) {
-	in, err := f.lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	if !in.DType.isFloat() {
-		return nil, fmt.Errorf("%s: tensor %q is %s, not a floating-point dtype", f.prefix(), name, in.DType)
-	}
-	b, err := f.raw(name, in)
+	in, b, err := f.rawOf(name, DType.isFloat, "a floating-point")
 	if err != nil {
 		return nil, err
 	}
 	out := make([]float64, elems(in))
-	decodeFloat64(in.DType, b, out)
+	decodeFloat(in.DType, b, out)
 	return out, nil
 }
 
 // Int64 returns the named tensor's elements as int64, for the integer dtypes
 // and BOOL. A U64 value above math.MaxInt64 gives an error.
 func (f *File) Int64(name string) ([]int64, error) {
-	in, err := f.lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	if !in.DType.isInt() {
-		return nil, fmt.Errorf("%s: tensor %q is %s, not an integer dtype", f.prefix(), name, in.DType)
-	}
-	b, err := f.raw(name, in)
+	in, b, err := f.rawOf(name, DType.isInt, "an integer")
 	if err != nil {
 		return nil, err
 	}
@@ -371,4 +336,18 @@ func (f *File) Int64(name string) ([]int64, error) {
 		return nil, fmt.Errorf("%s: tensor %q: element %d does not fit in int64", f.prefix(), name, i)
 	}
 	return out, nil
+}
+
+// rawOf looks up a tensor whose dtype passes ok and reads its bytes; kind
+// names the dtypes ok accepts, for the error.
+func (f *File) rawOf(name string, ok func(DType) bool, kind string) (Info, []byte, error) {
+	in, err := f.lookup(name)
+	if err != nil {
+		return Info{}, nil, err
+	}
+	if !ok(in.DType) {
+		return Info{}, nil, fmt.Errorf("%s: tensor %q is %s, not %s dtype", f.prefix(), name, in.DType, kind)
+	}
+	b, err := f.raw(name, in)
+	return in, b, err
 }

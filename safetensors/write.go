@@ -12,6 +12,7 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/doggogan/doggogan/internal/atomicfile"
@@ -160,7 +161,7 @@ func plan(tensors []Tensor, metadata map[string]string) ([]layout, error) {
 		if sa, sb := a.t.DType.Size(), b.t.DType.Size(); sa != sb {
 			return sb - sa
 		}
-		return compareStrings(a.t.Name, b.t.Name)
+		return strings.Compare(a.t.Name, b.t.Name)
 	})
 	var off int64
 	for i := range ls {
@@ -169,16 +170,6 @@ func plan(tensors []Tensor, metadata map[string]string) ([]layout, error) {
 		ls[i].end = off
 	}
 	return ls, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // quote returns s as a JSON string without HTML escaping.
@@ -213,7 +204,7 @@ func header(ls []layout, metadata map[string]string, crc uint32) []byte {
 	}
 	buf.WriteByte('}')
 	byName := slices.Clone(ls)
-	slices.SortFunc(byName, func(a, b layout) int { return compareStrings(a.t.Name, b.t.Name) })
+	slices.SortFunc(byName, func(a, b layout) int { return strings.Compare(a.t.Name, b.t.Name) })
 	for _, l := range byName {
 		buf.WriteByte(',')
 		quote(&buf, l.t.Name)

@@ -433,24 +433,7 @@ func TestHostileArchives(t *testing.T) {
 // archive consistent, so the CRC does not catch it) and loads the result:
 // errors are fine, panics and malformed tensors are not.
 func TestMutatedPickles(t *testing.T) {
-	zr, err := zip.OpenReader("testdata/state_dict.pth")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	records := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(rc); err != nil {
-			t.Fatal(err)
-		}
-		rc.Close()
-		records[strings.TrimPrefix(f.Name, "state_dict/")] = buf.Bytes()
-	}
+	records := fixtureRecords(t, "testdata/state_dict.pth")
 	pkl := records["data.pkl"]
 	// Byte values that are lengths or opcodes that change the structure.
 	values := []byte{0, 0xff, '(', ')', '.', 'R', 't', 0x95}

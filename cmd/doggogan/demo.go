@@ -58,7 +58,8 @@ directions, and prints its path and the scores.`,
 			if minutes <= 0 || minutes > 24*60 {
 				return fmt.Errorf("--minutes %g is out of range (0, 1440]", minutes)
 			}
-			if _, err := data.ToyByName(toy); err != nil {
+			tt, err := data.ToyByName(toy)
+			if err != nil {
 				return err
 			}
 			if !c.Flags().Changed("out") {
@@ -66,7 +67,7 @@ directions, and prints its path and the scores.`,
 			}
 			cfg.Toy = toy
 			cfg.LoadSize = cfg.Size
-			cfg.DomainA, cfg.DomainB = toyDomains(toy)
+			cfg.DomainA, cfg.DomainB = tt.Domains()
 			return runDemo(c, cfg, out, time.Duration(minutes*float64(time.Minute)), scenes)
 		},
 	}
@@ -80,14 +81,6 @@ directions, and prints its path and the scores.`,
 	f.MarkHidden("load-size")
 	f.MarkHidden("no-flip")
 	return c
-}
-
-func toyDomains(name string) (string, string) {
-	t, err := data.ToyByName(name)
-	if err != nil {
-		return "A", "B"
-	}
-	return t.Domains()
 }
 
 // freshDir returns dir, or dir-2, dir-3, … if it already holds a run.

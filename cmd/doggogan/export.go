@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 
@@ -52,10 +51,8 @@ the same shape, in [-1, 1] (pixel = (v + 1) * 127.5).`, onnx.Opset),
 			if err != nil {
 				return err
 			}
-			if d := filepath.Dir(out); d != "" {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					return fmt.Errorf("%s: %v", d, plainErr(err))
-				}
+			if err := mkdirParent(out); err != nil {
+				return err
 			}
 			if err := onnx.WriteFile(out, m); err != nil {
 				return err

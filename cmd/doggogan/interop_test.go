@@ -19,16 +19,9 @@ func parityFixture(name string) string {
 	return filepath.Join("..", "..", "cyclegan", "testdata", "parity", name)
 }
 
-func runCmd(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := run(args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
-}
-
 func mustRun(t *testing.T, args ...string) string {
 	t.Helper()
-	code, out, errOut := runCmd(t, args...)
+	code, out, errOut := runCLI(args...)
 	if code != 0 {
 		t.Fatalf("doggogan %s: exit %d: %s", strings.Join(args, " "), code, errOut)
 	}
@@ -39,7 +32,7 @@ func mustRun(t *testing.T, args ...string) string {
 // every want.
 func mustFail(t *testing.T, args []string, want ...string) {
 	t.Helper()
-	code, _, errOut := runCmd(t, args...)
+	code, _, errOut := runCLI(args...)
 	if code == 0 {
 		t.Fatalf("doggogan %s: succeeded", strings.Join(args, " "))
 	}

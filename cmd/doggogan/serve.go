@@ -76,7 +76,7 @@ It listens on the loopback interface unless --addr says otherwise.`,
 				MaxUploadBytes:   int64(maxUploadMB) << 20,
 				MaxPixels:        maxPixels,
 				Concurrency:      concurrency,
-				MaxWaiting:       max(queue, 0),
+				MaxWaiting:       queue,
 				TranslateTimeout: timeout,
 			}
 			if queue == 0 {

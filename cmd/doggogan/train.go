@@ -50,7 +50,7 @@ func addTrainFlags(c *cobra.Command, cfg *cyclegan.Config) {
 	f.Float64Var(&cfg.Beta2, "beta2", cfg.Beta2, "Adam β2")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "images per batch")
 	f.IntVar(&cfg.Size, "size", cfg.Size, "training crop size in pixels (a multiple of 4)")
-	f.IntVar(&cfg.LoadSize, "load-size", cfg.LoadSize, "shorter side after resizing, before the random crop")
+	f.IntVar(&cfg.LoadSize, "load-size", 0, "shorter side after resizing, before the random crop (default: size+size/8; size for toys)")
 	f.BoolVar(&cfg.NoFlip, "no-flip", cfg.NoFlip, "do not flip images horizontally at random")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	f.IntVar(&cfg.SampleEvery, "sample-every", cfg.SampleEvery, "steps between sample grids (0: only at the end)")
@@ -59,7 +59,6 @@ func addTrainFlags(c *cobra.Command, cfg *cyclegan.Config) {
 
 func newTrainCmd() *cobra.Command {
 	tf := &trainFlags{cfg: cyclegan.DefaultConfig()}
-	tf.cfg.Toy = ""
 	c := &cobra.Command{
 		Use:   "train",
 		Short: "Train a CycleGAN on two folders of images, or on a built-in toy domain",

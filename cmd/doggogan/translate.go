@@ -69,7 +69,7 @@ path and the --format extension.`,
 	f.StringVar(&out, "out", "", "output image file or folder")
 	f.StringVar(&format, "format", "png", "output format for folders: png or jpg")
 	f.IntVar(&threads, "threads", 0, "threads for the numeric kernels (0: all cores)")
-	f.Int64Var(&maxPixels, "max-pixels", 50_000_000, "refuse images with more pixels than this")
+	f.Int64Var(&maxPixels, "max-pixels", data.DefaultMaxPixels, "refuse images with more pixels than this")
 	return c
 }
 
@@ -93,10 +93,8 @@ func translateFile(g *cyclegan.Generator, in, out string, opt data.DecodeOptions
 	if err != nil {
 		return fmt.Errorf("%s: %v", in, err)
 	}
-	if dir := filepath.Dir(out); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("%s: %v", dir, plainErr(err))
-		}
+	if err := mkdirParent(out); err != nil {
+		return err
 	}
 	return data.SaveImage(out, res)
 }
@@ -126,6 +124,15 @@ func translateDir(c *cobra.Command, g *cyclegan.Generator, in, out, format strin
 	}
 	if failed > 0 {
 		return &exitError{1, fmt.Sprintf("%d of %d images in %s could not be translated", failed, len(paths), in)}
+	}
+	return nil
+}
+
+// mkdirParent makes the folder a file is to be written in.
+func mkdirParent(path string) error {
+	d := filepath.Dir(path)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return fmt.Errorf("%s: %v", d, plainErr(err))
 	}
 	return nil
 }
