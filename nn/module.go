@@ -5,6 +5,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/doggogan/doggogan/tensor"
@@ -283,7 +284,7 @@ func LoadState(m Module, values map[string]*tensor.Tensor) error {
 		if !ok {
 			return fmt.Errorf("missing tensor %q", p.Name)
 		}
-		if !sameShape(v.Shape(), p.T.Shape()) {
+		if !slices.Equal(v.Shape(), p.T.Shape()) {
 			return fmt.Errorf("tensor %q has shape %v, the model needs %v", p.Name, v.Shape(), p.T.Shape())
 		}
 		p.T.CopyFrom_(tensor.ToDType(v.Detach(), p.T.DType()))
@@ -295,16 +296,4 @@ func LoadState(m Module, values map[string]*tensor.Tensor) error {
 		}
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -75,7 +75,7 @@ func Grad(outputs, inputs, gradOutputs []*Tensor, createGraph bool) []*Tensor {
 		}
 		targets[x] = true
 	}
-	grads := runBackward(outputs, gradOutputs, func(t *Tensor) bool { return targets[t] }, createGraph, createGraph, false)
+	grads := runBackward(outputs, gradOutputs, func(t *Tensor) bool { return targets[t] }, createGraph, false)
 	res := make([]*Tensor, len(inputs))
 	for i, x := range inputs {
 		g := grads.m[x]
@@ -112,7 +112,7 @@ func BackwardAndRecycle(outputs ...*Tensor) { backwardLeaves(outputs, nil, false
 
 func backwardLeaves(outputs, gradOutputs []*Tensor, createGraph, recycle bool) {
 	isLeaf := func(t *Tensor) bool { return t.leafGrad && t.node == nil }
-	grads := runBackward(outputs, gradOutputs, isLeaf, createGraph, createGraph, recycle && !createGraph)
+	grads := runBackward(outputs, gradOutputs, isLeaf, createGraph, recycle && !createGraph)
 	shared := map[unsafe.Pointer]int{}
 	if recycle {
 		for _, g := range grads.m {
@@ -150,9 +150,7 @@ type gradMap struct {
 	owned map[*Tensor]bool
 }
 
-func (gm gradMap) get(t *Tensor) *Tensor { return gm.m[t] }
-
-func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, create, retain, recycle bool) gradMap {
+func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, create, recycle bool) gradMap {
 	if gradOutputs != nil && len(gradOutputs) != len(outputs) {
 		panic("tensor: outputs and gradOutputs differ in length")
 	}
@@ -311,7 +309,7 @@ func runBackward(outputs, gradOutputs []*Tensor, isTarget func(*Tensor) bool, cr
 			rc.flush()
 		}
 	}
-	if !retain {
+	if !create {
 		for _, t := range order {
 			if n := t.node; n != nil {
 				n.inputs, n.out, n.backward, n.freed = nil, nil, nil, true

@@ -125,7 +125,7 @@ func binaryKernel[T kernels.Float](k binKind, out, a, b []T, shape, as, bs []int
 func binaryRun[T kernels.Float](k binKind, o, a, b []T, sa, sb int) {
 	if k != binDiv {
 		// The vector kernels; a·1 + s, a·s + 0 and a·(−1) + s are exact, so
-		// these give the same values as the loops below.
+		// these give the values of a+s, a·s and s−a.
 		op := [...]int{binAdd: kernels.OpAdd, binSub: kernels.OpSub, binMul: kernels.OpMul}[k]
 		switch {
 		case sa == 1 && sb == 1:
@@ -153,68 +153,24 @@ func binaryRun[T kernels.Float](k binKind, o, a, b []T, sa, sb int) {
 			return
 		}
 	}
+	// Here k is binDiv, or both operands have one element.
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:len(o)], b[:len(o)]
-		switch k {
-		case binAdd:
-			for i := range o {
-				o[i] = a[i] + b[i]
-			}
-		case binSub:
-			for i := range o {
-				o[i] = a[i] - b[i]
-			}
-		case binMul:
-			for i := range o {
-				o[i] = a[i] * b[i]
-			}
-		case binDiv:
-			for i := range o {
-				o[i] = a[i] / b[i]
-			}
+		for i := range o {
+			o[i] = a[i] / b[i]
 		}
 	case sa == 1:
 		a = a[:len(o)]
 		s := b[0]
-		switch k {
-		case binAdd:
-			for i := range o {
-				o[i] = a[i] + s
-			}
-		case binSub:
-			for i := range o {
-				o[i] = a[i] - s
-			}
-		case binMul:
-			for i := range o {
-				o[i] = a[i] * s
-			}
-		case binDiv:
-			for i := range o {
-				o[i] = a[i] / s
-			}
+		for i := range o {
+			o[i] = a[i] / s
 		}
 	case sb == 1:
 		b = b[:len(o)]
 		s := a[0]
-		switch k {
-		case binAdd:
-			for i := range o {
-				o[i] = s + b[i]
-			}
-		case binSub:
-			for i := range o {
-				o[i] = s - b[i]
-			}
-		case binMul:
-			for i := range o {
-				o[i] = s * b[i]
-			}
-		case binDiv:
-			for i := range o {
-				o[i] = s / b[i]
-			}
+		for i := range o {
+			o[i] = s / b[i]
 		}
 	default:
 		var v T
@@ -374,11 +330,8 @@ func unaryRun[T kernels.Float](k unKind, o, x []T, p T) {
 			return
 		}
 	}
+	// Kinds without a vector kernel, and leaky ReLU with a slope outside [0, 1].
 	switch k {
-	case unNeg:
-		for i, v := range x {
-			o[i] = -v
-		}
 	case unAbs:
 		for i, v := range x {
 			if v < 0 {
@@ -402,14 +355,7 @@ func unaryRun[T kernels.Float](k unKind, o, x []T, p T) {
 		for i, v := range x {
 			o[i] = T(math.Log(float64(v)))
 		}
-	case unRelu:
-		for i, v := range x {
-			if v < 0 {
-				v = 0
-			}
-			o[i] = v
-		}
-	case unLeaky:
+	case unLeaky: // a slope outside [0, 1]
 		for i, v := range x {
 			if v < 0 {
 				v *= p
@@ -423,14 +369,6 @@ func unaryRun[T kernels.Float](k unKind, o, x []T, p T) {
 	case unSigmoid:
 		for i, v := range x {
 			o[i] = T(1 / (1 + math.Exp(-float64(v))))
-		}
-	case unAddScalar:
-		for i, v := range x {
-			o[i] = v + p
-		}
-	case unMulScalar:
-		for i, v := range x {
-			o[i] = v * p
 		}
 	case unSign:
 		for i, v := range x {

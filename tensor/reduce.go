@@ -17,7 +17,7 @@ func SumTo(x *Tensor, shape []int) *Tensor {
 	if b, err := BroadcastShapes(shape, x.shape); err != nil || !sameShape(b, x.shape) {
 		panic(fmt.Sprintf("tensor: cannot sum shape %v to %v", x.shape, shape))
 	}
-	out := like(x, shape...)
+	out := newOut(x.arena, x.dtype, shape...) // the kernel writes every element
 	if x.dtype == Float32 {
 		sumToKernel(out.f32, x.f32, x.shape, shape)
 	} else {
@@ -58,7 +58,7 @@ func BroadcastTo(x *Tensor, shape []int) *Tensor {
 	if b, err := BroadcastShapes(x.shape, shape); err != nil || !sameShape(b, shape) {
 		panic(fmt.Sprintf("tensor: cannot broadcast shape %v to %v", x.shape, shape))
 	}
-	out := like(x, shape...)
+	out := newOut(x.arena, x.dtype, shape...) // the kernel writes every element
 	if x.dtype == Float32 {
 		broadcastKernel(out.f32, x.f32, shape, x.shape)
 	} else {

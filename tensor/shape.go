@@ -157,7 +157,7 @@ func ToDType(x *Tensor, dt DType) *Tensor {
 	if x.dtype == dt {
 		return x
 	}
-	out := newIn(x.arena, dt, x.shape...)
+	out := newOut(x.arena, dt, x.shape...)
 	if dt == Float64 {
 		for i, v := range x.f32 {
 			out.f64[i] = float64(v)

@@ -87,9 +87,9 @@ func New(dt DType, shape ...int) *Tensor {
 	n := numel(shape)
 	switch dt {
 	case Float32:
-		t.f32 = alloc32(n)
+		t.f32 = make([]float32, n)
 	case Float64:
-		t.f64 = alloc64(n)
+		t.f64 = make([]float64, n)
 	default:
 		panic("tensor: unknown dtype")
 	}
@@ -317,6 +317,3 @@ func sameShape(a, b []int) bool {
 // like returns a new zero tensor with x's dtype and the given shape, in
 // x's arena if it has one.
 func like(x *Tensor, shape ...int) *Tensor { return newIn(x.arena, x.dtype, shape...) }
-
-func alloc32(n int) []float32 { return make([]float32, n) }
-func alloc64(n int) []float64 { return make([]float64, n) }
