@@ -364,3 +364,22 @@ func parallelGemm[T Float](sp split, transA, transB bool, m, n, k int, alpha T, 
 		}
 	}
 }
+
+// storeTile writes an mr×nr tile t (rows ldt apart) into c (rows ldc
+// apart) as c = alpha·t + beta·c: the edge tiles that a micro-kernel
+// computes into scratch. With beta 0, c's old values are not read (they may
+// be NaN).
+func storeTile[T Float](c []T, ldc int, t []T, ldt, mr, nr int, alpha, beta T) {
+	for i := 0; i < mr; i++ {
+		row, ti := c[i*ldc:i*ldc+nr], t[i*ldt:i*ldt+nr]
+		if beta == 0 {
+			for j := range row {
+				row[j] = alpha * ti[j]
+			}
+		} else {
+			for j := range row {
+				row[j] = alpha*ti[j] + beta*row[j]
+			}
+		}
+	}
+}

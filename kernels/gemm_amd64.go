@@ -216,19 +216,7 @@ func sgemmAsmSeq(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 							continue
 						}
 						kern(kc, ap, rsA, csA, bp, asmNR*4, &buf.tmp[0], asmNR*4, 1, 0)
-						for i := 0; i < mr; i++ {
-							row := c[off+i*ldc : off+i*ldc+nr]
-							t := buf.tmp[i*asmNR : i*asmNR+nr]
-							if bet == 0 {
-								for j := range row {
-									row[j] = alpha * t[j]
-								}
-							} else {
-								for j := range row {
-									row[j] = alpha*t[j] + bet*row[j]
-								}
-							}
-						}
+						storeTile(c[off:], ldc, buf.tmp[:], asmNR, mr, nr, alpha, bet)
 					}
 				}
 			}
@@ -274,19 +262,7 @@ func sgemmFewRows(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 			nr := n - j
 			packBPanel(false, b, ldb, pc, j, kc, nr, edge)
 			sgemmKerns[m](kc, ap, rsA, csA, &edge[0], asmNR*4, &tmp[0], asmNR*4, 1, 0)
-			for i := 0; i < m; i++ {
-				row := c[i*ldc+j : i*ldc+n]
-				t := tmp[i*asmNR : i*asmNR+nr]
-				if bet == 0 {
-					for jj := range row {
-						row[jj] = alpha * t[jj]
-					}
-				} else {
-					for jj := range row {
-						row[jj] = alpha*t[jj] + bet*row[jj]
-					}
-				}
-			}
+			storeTile(c[j:], ldc, tmp, asmNR, m, nr, alpha, bet)
 		}
 	}
 }

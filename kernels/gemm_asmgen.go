@@ -257,22 +257,7 @@ func packBT() {
 		for i := 0; i < 8; i++ {
 			p("VMOVUPS %s, Y%d", rows[h][i], i)
 		}
-		for i := 0; i < 8; i += 2 {
-			p("VUNPCKLPS Y%d, Y%d, Y%d", i+1, i, 8+i)
-			p("VUNPCKHPS Y%d, Y%d, Y%d", i+1, i, 9+i)
-		}
-		// tt0..tt7 into Y0..Y7
-		for g := 0; g < 2; g++ {
-			b := 8 + 4*g
-			p("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+2, b, 4*g)
-			p("VSHUFPS $0xEE, Y%d, Y%d, Y%d", b+2, b, 4*g+1)
-			p("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+3, b+1, 4*g+2)
-			p("VSHUFPS $0xEE, Y%d, Y%d, Y%d", b+3, b+1, 4*g+3)
-		}
-		for q := 0; q < 4; q++ {
-			p("VPERM2F128 $0x20, Y%d, Y%d, Y%d", q+4, q, 8+q)
-			p("VPERM2F128 $0x31, Y%d, Y%d, Y%d", q+4, q, 12+q)
-		}
+		transpose8x8()
 		for q := 0; q < 8; q++ {
 			p("VMOVUPS Y%d, %d(DI)", 8+q, 64*q+32*h)
 		}
@@ -317,6 +302,26 @@ func packBRow() {
 	w.WriteString("\n")
 }
 
+// transpose8x8 emits an 8×8 register transpose: rows in Y0..Y7, columns
+// out in Y8..Y15 (Y0..Y7 are clobbered).
+func transpose8x8() {
+	for i := 0; i < 8; i += 2 {
+		p("VUNPCKLPS Y%d, Y%d, Y%d", i+1, i, 8+i)
+		p("VUNPCKHPS Y%d, Y%d, Y%d", i+1, i, 9+i)
+	}
+	for g := 0; g < 2; g++ {
+		b := 8 + 4*g
+		p("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+2, b, 4*g)
+		p("VSHUFPS $0xEE, Y%d, Y%d, Y%d", b+2, b, 4*g+1)
+		p("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+3, b+1, 4*g+2)
+		p("VSHUFPS $0xEE, Y%d, Y%d, Y%d", b+3, b+1, 4*g+3)
+	}
+	for q := 0; q < 4; q++ {
+		p("VPERM2F128 $0x20, Y%d, Y%d, Y%d", q+4, q, 8+q)
+		p("VPERM2F128 $0x31, Y%d, Y%d, Y%d", q+4, q, 12+q)
+	}
+}
+
 // packA6 packs 6 rows of a row-major A (rows lda bytes apart) as a
 // p-major panel, dst[6p+i] = src[i][p], for kc a multiple of 8. Each group
 // of 8 p goes through an 8×8 register transpose (two rows unused) and is
@@ -339,21 +344,7 @@ func packA6() {
 	for i, r := range rows {
 		p("VMOVUPS %s, Y%d", r, i)
 	}
-	for i := 0; i < 8; i += 2 {
-		p("VUNPCKLPS Y%d, Y%d, Y%d", i+1, i, 8+i)
-		p("VUNPCKHPS Y%d, Y%d, Y%d", i+1, i, 9+i)
-	}
-	for g := 0; g < 2; g++ {
-		b := 8 + 4*g
-		p("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+2, b, 4*g)
-		p("VSHUFPS $0xEE, Y%d, Y%d, Y%d", b+2, b, 4*g+1)
-		p("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+3, b+1, 4*g+2)
-		p("VSHUFPS $0xEE, Y%d, Y%d, Y%d", b+3, b+1, 4*g+3)
-	}
-	for q := 0; q < 4; q++ {
-		p("VPERM2F128 $0x20, Y%d, Y%d, Y%d", q+4, q, 8+q)
-		p("VPERM2F128 $0x31, Y%d, Y%d, Y%d", q+4, q, 12+q)
-	}
+	transpose8x8()
 	for q := 0; q < 8; q++ {
 		p("VMOVUPS Y%d, %d(DI)", 8+q, 24*q)
 	}

@@ -115,17 +115,7 @@ func gemmGoSeq[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda in
 							continue
 						}
 						kernGo(kc, ap, bp, buf.tmp[:], goNR, 1, 0)
-						for i := 0; i < mr; i++ {
-							row := c[off+i*ldc : off+i*ldc+nr]
-							t := buf.tmp[i*goNR : i*goNR+nr]
-							for j := range row {
-								if bet == 0 {
-									row[j] = alpha * t[j]
-								} else {
-									row[j] = alpha*t[j] + bet*row[j]
-								}
-							}
-						}
+						storeTile(c[off:], ldc, buf.tmp[:], goNR, mr, nr, alpha, bet)
 					}
 				}
 			}

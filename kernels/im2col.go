@@ -49,37 +49,60 @@ type convWork[T Float] struct {
 	permuteFn      func(lo, hi int)
 }
 
-// convPools maps a type token any((*T)(nil)) to its *convPool[T].
+// convPools maps a type token any((*W)(nil)) to the *freeList[W] of the
+// scratch type W (convWork[T], winoWork[T]).
 var convPools sync.Map
 
-// convPool is a free list of convWork values of one element type. Unlike
-// a sync.Pool it keeps its scratch across garbage collections, so a
-// training loop settles into using the same buffers every step.
-type convPool[T Float] struct {
+// freeList is a free list of scratch values of type W. Unlike a sync.Pool
+// it keeps its scratch across garbage collections, so a training loop
+// settles into using the same buffers every step. ReleaseConvScratch
+// empties it.
+type freeList[W any] struct {
 	mu   sync.Mutex
-	free []*convWork[T]
+	free []*W
 }
 
-func poolFor[T Float]() *convPool[T] {
-	key := any((*T)(nil))
+// freeListFor returns the free list of W's, registered in convPools.
+func freeListFor[W any]() *freeList[W] {
+	key := any((*W)(nil))
 	if v, ok := convPools.Load(key); ok {
-		return v.(*convPool[T])
+		return v.(*freeList[W])
 	}
-	v, _ := convPools.LoadOrStore(key, new(convPool[T]))
-	return v.(*convPool[T])
+	v, _ := convPools.LoadOrStore(key, new(freeList[W]))
+	return v.(*freeList[W])
+}
+
+// get returns a free value, or nil when there is none.
+func (fl *freeList[W]) get() *W {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	n := len(fl.free)
+	if n == 0 {
+		return nil
+	}
+	w := fl.free[n-1]
+	fl.free[n-1] = nil
+	fl.free = fl.free[:n-1]
+	return w
+}
+
+func (fl *freeList[W]) put(w *W) {
+	fl.mu.Lock()
+	fl.free = append(fl.free, w)
+	fl.mu.Unlock()
+}
+
+func (fl *freeList[W]) release() {
+	fl.mu.Lock()
+	clear(fl.free)
+	fl.free = fl.free[:0]
+	fl.mu.Unlock()
 }
 
 func getConvWork[T Float]() *convWork[T] {
-	cp := poolFor[T]()
-	cp.mu.Lock()
-	if n := len(cp.free); n > 0 {
-		wk := cp.free[n-1]
-		cp.free[n-1] = nil
-		cp.free = cp.free[:n-1]
-		cp.mu.Unlock()
+	if wk := freeListFor[convWork[T]]().get(); wk != nil {
 		return wk
 	}
-	cp.mu.Unlock()
 	wk := new(convWork[T])
 	wk.im2colFn = wk.im2colRows
 	wk.col2imFn = wk.col2imUnits
@@ -94,10 +117,7 @@ func getConvWork[T Float]() *convWork[T] {
 func putConvWork[T Float](wk *convWork[T]) {
 	wk.x = nil
 	wk.phases, wk.phNs = false, 0
-	cp := poolFor[T]()
-	cp.mu.Lock()
-	cp.free = append(cp.free, wk)
-	cp.mu.Unlock()
+	freeListFor[convWork[T]]().put(wk)
 }
 
 // ReleaseConvScratch drops the scratch buffers that the convolution
@@ -108,13 +128,6 @@ func ReleaseConvScratch() {
 		v.(interface{ release() }).release()
 		return true
 	})
-}
-
-func (cp *convPool[T]) release() {
-	cp.mu.Lock()
-	clear(cp.free)
-	cp.free = cp.free[:0]
-	cp.mu.Unlock()
 }
 
 // begin plans the chunks of a call with geometry p on tensor x.
@@ -134,10 +147,18 @@ func (wk *convWork[T]) begin(p *ConvParams, x []T) {
 		wk.spp = min(r/p.OH, p.N)
 		return
 	}
-	// Even out the bands: ceil(OH/r) chunks of nearly equal height.
-	nb := (p.OH + r - 1) / r
-	wk.rows = (p.OH + nb - 1) / nb
+	wk.rows = evenRows(p.OH, r)
 	wk.spp = 0
+}
+
+// evenRows evens out bands of at most r of n rows: it returns the height of
+// ⌈n/r⌉ bands of nearly equal height (n when r ≥ n).
+func evenRows(n, r int) int {
+	if r >= n {
+		return n
+	}
+	nb := (n + r - 1) / r
+	return (n + nb - 1) / nb
 }
 
 // chunkEnd returns the end of the chunk that starts at global row g0.
@@ -578,20 +599,10 @@ func tapScatter[T Float](dst, s []T, t *tapGeom, ow, oh0, oh1, i0, i1 int) {
 				row := blk[(oh-ra)*ow : (oh-ra+1)*ow]
 				if t.reflect {
 					i := oh + t.dh
-					dr := dst[i*w : (i+1)*w]
-					for j, v := range row[:lo] {
-						dr[reflectIndex(t.dw+j, w)] += v
-					}
-					for j := hi; j < ow; j++ {
-						dr[reflectIndex(t.dw+j, w)] += row[j]
-					}
+					scatterPad(dst[i*w:(i+1)*w], row, t.dw, 1, lo, hi)
 				}
-				for j := range row[:lo] {
-					row[j] = 0
-				}
-				for j := hi; j < ow; j++ {
-					row[j] = 0
-				}
+				clear(row[:lo])
+				clear(row[hi:])
 			}
 		}
 		// Clip to the rows [ra+dh, rb+dh) of dst, which this call owns.
@@ -610,14 +621,8 @@ func tapScatter[T Float](dst, s []T, t *tapGeom, ow, oh0, oh1, i0, i1 int) {
 // [lo, hi), and with reflect the padding entries are added to the
 // elements they mirror.
 func scatterRow[T Float](dst, d []T, base, s, lo, hi int, reflect bool) {
-	if reflect && (lo > 0 || hi < len(d)) {
-		w := len(dst)
-		for j := 0; j < lo; j++ {
-			dst[reflectIndex(base+j*s, w)] += d[j]
-		}
-		for j := hi; j < len(d); j++ {
-			dst[reflectIndex(base+j*s, w)] += d[j]
-		}
+	if reflect {
+		scatterPad(dst, d, base, s, lo, hi)
 	}
 	if lo == hi {
 		return
@@ -637,6 +642,18 @@ func scatterRow[T Float](dst, d []T, base, s, lo, hi int, reflect bool) {
 		for j, v := range dv {
 			dd[j*s] += v
 		}
+	}
+}
+
+// scatterPad adds the elements of d outside [lo, hi), which gatherRow took
+// from the mirrored padding at base+j·s, to the elements of dst they mirror.
+func scatterPad[T Float](dst, d []T, base, s, lo, hi int) {
+	w := len(dst)
+	for j := 0; j < lo; j++ {
+		dst[reflectIndex(base+j*s, w)] += d[j]
+	}
+	for j := hi; j < len(d); j++ {
+		dst[reflectIndex(base+j*s, w)] += d[j]
 	}
 }
 

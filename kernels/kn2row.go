@@ -170,11 +170,7 @@ func (wk *convWork[T]) kn2rowBands() int {
 	p := &wk.p
 	r := colTarget / (p.K * p.KH * p.KW * p.W)
 	r = max(r, (minCols+p.W-1)/p.W)
-	if r >= p.H {
-		return p.H
-	}
-	nb := (p.H + r - 1) / r
-	return (p.H + nb - 1) / nb
+	return evenRows(p.H, r)
 }
 
 // kn2rowData computes gx by the kn2row lowering.
@@ -255,12 +251,8 @@ func (wk *convWork[T]) foldRows(t0, t1 int) {
 				if lo > 0 || hi < w {
 					for i := rlo; i < rhi; i++ {
 						row := blk[(i-rlo)*w : (i-rlo+1)*w]
-						for j := range row[:lo] {
-							row[j] = 0
-						}
-						for j := hi; j < len(row); j++ {
-							row[j] = 0
-						}
+						clear(row[:lo])
+						clear(row[hi:])
 					}
 				}
 			} else {
@@ -290,13 +282,7 @@ func foldReflected[T Float](g, gy []T, p *ConvParams, i0, i1, dh, dw int) {
 	if clo, chi := span(dw, 1, w, ow); clo > 0 || chi < ow {
 		for oh := max(0, i0-dh); oh < min(p.OH, i1-dh); oh++ {
 			row := gy[oh*ow : (oh+1)*ow]
-			dst := g[(oh+dh-i0)*w : (oh+dh-i0+1)*w]
-			for j := 0; j < clo; j++ {
-				dst[reflectIndex(j+dw, w)] += row[j]
-			}
-			for j := chi; j < ow; j++ {
-				dst[reflectIndex(j+dw, w)] += row[j]
-			}
+			scatterPad(g[(oh+dh-i0)*w:(oh+dh-i0+1)*w], row, dw, 1, clo, chi)
 		}
 	}
 	// Rows in the padding: all of it, mirrored both ways.

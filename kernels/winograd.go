@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"sync"
-	"unsafe"
-)
+import "unsafe"
 
 // Winograd F(2×2, 3×3) for 3×3 unit-stride convolutions.
 //
@@ -63,14 +60,13 @@ var winoParallelGemm = false
 // winoWork holds one Winograd call's state and scratch.
 type winoWork[T Float] struct {
 	p          ConvParams
-	th, tw     int  // tile rows and columns per sample: ⌈OH/2⌉, ⌈OW/2⌉
-	hp, wp     int  // padded plane: 2·th+2 rows × 2·tw+2 columns
-	rows       int  // tile rows per chunk
-	g0, g1     int  // current chunk: global tile rows n·th + i in [g0, g1)
-	nt         int  // tiles in the current chunk, (g1−g0)·tw
-	us, vs, ms int  // distance between the 16 matrices of U, V and M
-	op         int  // opForward, opData or opWeight
-	first      bool // weight: the current chunk is the first (beta 0)
+	th, tw     int // tile rows and columns per sample: ⌈OH/2⌉, ⌈OW/2⌉
+	hp, wp     int // padded plane: 2·th+2 rows × 2·tw+2 columns
+	rows       int // tile rows per chunk
+	g0, g1     int // current chunk: global tile rows n·th + i in [g0, g1)
+	nt         int // tiles in the current chunk, (g1−g0)·tw
+	us, vs, ms int // distance between the 16 matrices of U, V and M
+	op         int // opForward, opData or opWeight
 
 	x []T // input (forward, weight) or input gradient (data)
 	y []T // output (forward) or output gradient (data, weight)
@@ -85,41 +81,10 @@ type winoWork[T Float] struct {
 	weightFn, weightGradFn, padFn, inputFn, outputFn, gradOutFn, scatterFn, foldFn func(lo, hi int)
 }
 
-// winoPool is a free list of winoWork values of one element type, kept
-// across garbage collections like convPool, and emptied by
-// ReleaseConvScratch (it is registered with the conv pools).
-type winoPool[T Float] struct {
-	mu   sync.Mutex
-	free []*winoWork[T]
-}
-
-func (wp *winoPool[T]) release() {
-	wp.mu.Lock()
-	clear(wp.free)
-	wp.free = wp.free[:0]
-	wp.mu.Unlock()
-}
-
-func winoPoolFor[T Float]() *winoPool[T] {
-	key := any((*winoWork[T])(nil))
-	if v, ok := convPools.Load(key); ok {
-		return v.(*winoPool[T])
-	}
-	v, _ := convPools.LoadOrStore(key, new(winoPool[T]))
-	return v.(*winoPool[T])
-}
-
 func getWinoWork[T Float]() *winoWork[T] {
-	wp := winoPoolFor[T]()
-	wp.mu.Lock()
-	if n := len(wp.free); n > 0 {
-		wk := wp.free[n-1]
-		wp.free[n-1] = nil
-		wp.free = wp.free[:n-1]
-		wp.mu.Unlock()
+	if wk := freeListFor[winoWork[T]]().get(); wk != nil {
 		return wk
 	}
-	wp.mu.Unlock()
 	wk := new(winoWork[T])
 	wk.weightFn = wk.weightUnits
 	wk.weightGradFn = wk.weightGradUnits
@@ -134,10 +99,7 @@ func getWinoWork[T Float]() *winoWork[T] {
 
 func putWinoWork[T Float](wk *winoWork[T]) {
 	wk.x, wk.y, wk.w = nil, nil, nil
-	wp := winoPoolFor[T]()
-	wp.mu.Lock()
-	wp.free = append(wp.free, wk)
-	wp.mu.Unlock()
+	freeListFor[winoWork[T]]().put(wk)
 }
 
 // winogradApplies reports whether p is a convolution Winograd F(2×2, 3×3)
@@ -188,12 +150,7 @@ func (wk *winoWork[T]) begin(p *ConvParams, op int) {
 	total := p.N * wk.th
 	r := winoTarget / (16 * (p.C + p.K) * wk.tw)
 	r = max(r, (winoMinTiles+wk.tw-1)/wk.tw, 1)
-	if r >= total {
-		wk.rows = total
-	} else {
-		nb := (total + r - 1) / r
-		wk.rows = (total + nb - 1) / nb
-	}
+	wk.rows = evenRows(total, r)
 	if len(wk.zeros) < p.OW {
 		wk.zeros = make([]T, p.OW)
 	}
@@ -212,11 +169,11 @@ func (wk *winoWork[T]) setChunk(g0, g1 int) {
 }
 
 // chunks calls fn for each chunk of tile rows in turn.
-func (wk *winoWork[T]) chunks(fn func(wk *winoWork[T], first bool)) {
+func (wk *winoWork[T]) chunks(fn func(wk *winoWork[T])) {
 	total := wk.p.N * wk.th
 	for g0 := 0; g0 < total; g0 += wk.rows {
 		wk.setChunk(g0, min(g0+wk.rows, total))
-		fn(wk, g0 == 0)
+		fn(wk)
 	}
 }
 
@@ -229,7 +186,7 @@ func winogradForward[T Float](p *ConvParams, x, w, y []T) {
 	winoParallel(p.K, wk.weightFn)
 	wk.pad = grow(wk.pad, p.N*p.C*wk.hp*wk.wp)
 	winoParallel(p.N*p.C, wk.padFn)
-	wk.chunks(func(wk *winoWork[T], _ bool) {
+	wk.chunks(func(wk *winoWork[T]) {
 		winoParallel(wk.p.C*(wk.g1-wk.g0), wk.inputFn)
 		wk.gemms()
 		winoParallel(wk.p.K, wk.outputFn)
@@ -245,7 +202,7 @@ func winogradData[T Float](p *ConvParams, gy, w, gx []T) {
 	winoParallel(p.C, wk.weightFn)
 	wk.pad = grow(wk.pad, p.N*p.C*wk.hp*wk.wp)
 	clear(wk.pad)
-	wk.chunks(func(wk *winoWork[T], _ bool) {
+	wk.chunks(func(wk *winoWork[T]) {
 		winoParallel(wk.p.K, wk.gradOutFn)
 		wk.gemms()
 		winoParallel(wk.p.C, wk.scatterFn)
@@ -261,10 +218,9 @@ func winogradWeight[T Float](p *ConvParams, x, gy, gw []T) {
 	wk.x, wk.w, wk.y = x, gw, gy
 	wk.pad = grow(wk.pad, p.N*p.C*wk.hp*wk.wp)
 	winoParallel(p.N*p.C, wk.padFn)
-	wk.chunks(func(wk *winoWork[T], first bool) {
+	wk.chunks(func(wk *winoWork[T]) {
 		winoParallel(wk.p.C*(wk.g1-wk.g0), wk.inputFn)
 		winoParallel(wk.p.K, wk.gradOutFn)
-		wk.first = first
 		wk.gemms()
 	})
 	winoParallel(p.K, wk.weightGradFn)
@@ -311,9 +267,9 @@ func (wk *winoWork[T]) gemm(xi, threads int) {
 		winoGemm(false, false, p.K, nt, p.C, u, p.C, v, nt, 0, m, nt, threads)
 	case opData: // dV_ξ (C×nt) = U_ξᵀ (C×K, stored so) · dM_ξ (K×nt)
 		winoGemm(false, false, p.C, nt, p.K, u, p.K, m, nt, 0, v, nt, threads)
-	default: // dU_ξ (K×C) (+)= dM_ξ (K×nt) · V_ξᵀ
+	default: // dU_ξ (K×C) (+)= dM_ξ (K×nt) · V_ξᵀ, summed over the chunks
 		var beta T
-		if !wk.first {
+		if wk.g0 != 0 {
 			beta = 1
 		}
 		winoGemm(false, true, p.K, p.C, nt, m, nt, v, nt, beta, u, p.C, threads)
