@@ -97,12 +97,8 @@ func freshDir(dir string) string {
 func runDemo(c *cobra.Command, cfg cyclegan.Config, out string, budget time.Duration, scenes int) error {
 	stdout, stderr := c.OutOrStdout(), c.ErrOrStderr()
 	begin := time.Now()
-	var rep *reporter
-	t, err := cyclegan.NewTrainer(cfg, out, cyclegan.TrainerOptions{Logf: func(f string, a ...any) {
-		if rep != nil {
-			rep.logf(f, a...)
-		}
-	}})
+	rep := newReporter(stderr)
+	t, err := cyclegan.NewTrainer(cfg, out, cyclegan.TrainerOptions{Logf: rep.logf})
 	if err != nil {
 		return err
 	}
@@ -135,12 +131,12 @@ func runDemo(c *cobra.Command, cfg cyclegan.Config, out string, budget time.Dura
 			return
 		}
 		n := plan(ls.Step, lastPlan, stepsAtPlan)
-		if n/2 > ls.Step && t.SetSteps(n) == nil && rep != nil {
+		if n/2 > ls.Step && t.SetSteps(n) == nil {
 			rep.setTotal(n)
 		}
 		lastPlan, stepsAtPlan = time.Now(), ls.Step
 	}
-	if err := runTrainer(ctx, stdout, stderr, t, &rep, replan); err != nil {
+	if err := runTrainer(ctx, stdout, stderr, t, rep, replan); err != nil {
 		return err
 	}
 	grid, err := t.WriteSamples()

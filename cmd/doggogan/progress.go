@@ -30,11 +30,20 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func newReporter(w io.Writer, done, total int) *reporter {
-	r := &reporter{w: w, total: total, every: 10 * time.Second, start: time.Now(), first: done}
-	if isTerminal(w) {
+// newReporter returns a reporter writing to w; lines logged before begin
+// are printed plainly.
+func newReporter(w io.Writer) *reporter {
+	return &reporter{w: w, every: 10 * time.Second}
+}
+
+// begin starts the display of a run at step done of total.
+func (r *reporter) begin(done, total int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.total, r.start, r.first = total, time.Now(), done
+	if isTerminal(r.w) {
 		r.bar = progressbar.NewOptions(total,
-			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetWriter(r.w),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
 			progressbar.OptionSetItsString("steps"),
@@ -46,7 +55,6 @@ func newReporter(w io.Writer, done, total int) *reporter {
 		)
 		r.bar.Set(done)
 	}
-	return r
 }
 
 func lossSummary(ls cyclegan.Losses) string {

@@ -202,14 +202,8 @@ func domainName(dir, fallback string) string {
 // once.
 func trainLoop(c *cobra.Command, cfg cyclegan.Config, out string, opt cyclegan.TrainerOptions) error {
 	stderr := c.ErrOrStderr()
-	var rep *reporter
-	opt.Logf = func(format string, args ...any) {
-		if rep != nil {
-			rep.logf(format, args...)
-		} else {
-			fmt.Fprintf(stderr, format+"\n", args...)
-		}
-	}
+	rep := newReporter(stderr)
+	opt.Logf = rep.logf
 	t, err := cyclegan.NewTrainer(cfg, out, opt)
 	if err != nil {
 		return err
@@ -217,17 +211,16 @@ func trainLoop(c *cobra.Command, cfg cyclegan.Config, out string, opt cyclegan.T
 	defer t.Close()
 	ctx, stop := interruptContext(stderr)
 	defer stop()
-	return runTrainer(ctx, c.OutOrStdout(), stderr, t, &rep, nil)
+	return runTrainer(ctx, c.OutOrStdout(), stderr, t, rep, nil)
 }
 
-// runTrainer runs t with a progress display; onStep, if not nil, is called
-// after each step too.
-func runTrainer(ctx context.Context, stdout, stderr io.Writer, t *cyclegan.Trainer, repp **reporter, onStep func(cyclegan.Losses)) error {
+// runTrainer runs t with the progress display rep; onStep, if not nil, is
+// called after each step too.
+func runTrainer(ctx context.Context, stdout, stderr io.Writer, t *cyclegan.Trainer, rep *reporter, onStep func(cyclegan.Losses)) error {
 	cfg := t.Cfg
 	fmt.Fprintf(stderr, "training %s → %s and back in %s: %d steps from step %d, %d px, ngf %d, %d blocks, %s loss, %d thread(s)\n",
 		cfg.DomainA, cfg.DomainB, t.RunDir, cfg.Steps, t.Learner.Steps, cfg.Size, cfg.NGF, cfg.Blocks, cfg.Loss, kernels.Threads())
-	rep := newReporter(stderr, t.Learner.Steps, cfg.Steps)
-	*repp = rep
+	rep.begin(t.Learner.Steps, cfg.Steps)
 	err := t.Run(ctx, cyclegan.Hooks{OnStep: func(ls cyclegan.Losses) {
 		if onStep != nil {
 			onStep(ls)
